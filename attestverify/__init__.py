@@ -1,0 +1,68 @@
+"""attestverify: verify ACME `device-attest-01` attestation statements.
+
+```python
+import attestverify
+
+identity = attestverify.verify(att_obj, key_authorization, identifier=order_identifier)
+print(identity.format, identity.fingerprint, identity.identifiers)
+```
+
+Every failure raises `attestverify.AttestationError` (one subclass per stable `.code`).
+"""
+
+from __future__ import annotations
+
+from .api import FORMATS, verify
+from .errors import (
+    AttestationError,
+    BadSignatureError,
+    ChallengeMismatchError,
+    IdentifierMismatchError,
+    KeyMismatchError,
+    MalformedError,
+    PolicyError,
+    UnsupportedFormatError,
+    UntrustedChainError,
+    UsageError,
+)
+from .identity import (
+    AcmeIdentifier,
+    AppleDetails,
+    DeviceIdentity,
+    FormFactor,
+    HardwareModuleName,
+    PermanentIdentifier,
+    PinPolicy,
+    StepDetails,
+    TouchPolicy,
+    TpmDetails,
+    fingerprint,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FORMATS",
+    "AcmeIdentifier",
+    "AppleDetails",
+    "AttestationError",
+    "BadSignatureError",
+    "ChallengeMismatchError",
+    "DeviceIdentity",
+    "FormFactor",
+    "HardwareModuleName",
+    "IdentifierMismatchError",
+    "KeyMismatchError",
+    "MalformedError",
+    "PermanentIdentifier",
+    "PinPolicy",
+    "PolicyError",
+    "StepDetails",
+    "TouchPolicy",
+    "TpmDetails",
+    "UnsupportedFormatError",
+    "UntrustedChainError",
+    "UsageError",
+    "fingerprint",
+    "verify",
+]

@@ -1,0 +1,168 @@
+"""The one error family of attestverify.
+
+Every failure of every public function is an [`AttestationError`][attestverify.AttestationError]
+(or a subclass). Callers branch on the stable `code` (one subclass per code) and may log `check`,
+the SPEC check id that failed (for example `"T10"`). `message` is for humans and not API-stable.
+
+This module imports nothing else of the package, so every other module can use it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AttestationError",
+    "BadSignatureError",
+    "ChallengeMismatchError",
+    "IdentifierMismatchError",
+    "KeyMismatchError",
+    "MalformedError",
+    "PolicyError",
+    "UnsupportedFormatError",
+    "UntrustedChainError",
+    "UsageError",
+]
+
+_MAX_MESSAGE = 300
+_ACME = "urn:ietf:params:acme:error:"
+
+
+def _cap(message: str) -> str:
+    # Messages may quote attacker-controlled input; keep them bounded and printable on one line.
+    message = " ".join(message.split())
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 3] + "..."
+    return message
+
+
+def quote(raw: bytes | str, limit: int = 64) -> str:
+    """Render at most `limit` bytes of untrusted input for an error message."""
+    data = raw.encode("utf-8", "replace") if isinstance(raw, str) else bytes(raw)
+    shown = data[:limit].hex()
+    return shown + ("..." if len(data) > limit else "")
+
+
+class AttestationError(Exception):
+    """Base class of every error raised by attestverify.
+
+    Attributes:
+        code: stable machine-readable code (`"malformed"`, `"untrusted-chain"`, ...).
+        check: the SPEC check id that failed (`"D3"`, `"A6"`, `"T10"`, ...), or `None`.
+        rule: for path validation failures, the profile rule (`"P1"` ... `"P10"`), else `None`.
+        format: the attestation format being verified, or `None` before dispatch.
+        message: a human-readable explanation (at most 300 characters, not API-stable).
+    """
+
+    code: ClassVar[str] = "malformed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        check: str | None = None,
+        rule: str | None = None,
+        format: str | None = None,  # noqa: A002 - the SPEC attribute name
+    ) -> None:
+        self.message = _cap(message)
+        self.check = check
+        self.rule = rule
+        self.format = format
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, check={self.check!r}, format={self.format!r})"
+
+    def acme_problem(self) -> dict[str, Any]:
+        """Return this failure as an ACME problem document (RFC 8555 §6.7).
+
+        `verify_csr` failures (checks `C1`...`C8`) are `badCSR`; everything else is
+        `badAttestationStatement`. An `identifier-mismatch` adds one `rejectedIdentifier` subproblem.
+        """
+        kind = "badCSR" if (self.check or "").startswith("C") else "badAttestationStatement"
+        problem: dict[str, Any] = {"type": _ACME + kind, "detail": self.message}
+        return problem
+
+
+class MalformedError(AttestationError):
+    """Undecodable input: bad base64url or CBOR, missing or wrongly typed fields, bad X.509 or TPM data."""
+
+    code: ClassVar[str] = "malformed"
+
+
+class UsageError(MalformedError):
+    """The caller's arguments are invalid (naive `now`, a bare token, bad `roots`, ...): check D1."""
+
+
+class UnsupportedFormatError(AttestationError):
+    """`fmt` is not implemented, or not enabled by `formats=` (case-sensitive)."""
+
+    code: ClassVar[str] = "unsupported-format"
+
+
+class UntrustedChainError(AttestationError):
+    """The certificate chain does not validate to the format's trust anchors at `now`."""
+
+    code: ClassVar[str] = "untrusted-chain"
+
+
+class ChallengeMismatchError(AttestationError):
+    """The statement is not bound to this key authorization (nonce or extraData differ)."""
+
+    code: ClassVar[str] = "challenge-mismatch"
+
+
+class BadSignatureError(AttestationError):
+    """A signature carried in the statement (or the CSR self-signature) does not verify."""
+
+    code: ClassVar[str] = "bad-signature"
+
+
+class KeyMismatchError(AttestationError):
+    """Two keys that must be the same are not (TPM certified name, CSR key vs attested key)."""
+
+    code: ClassVar[str] = "key-mismatch"
+
+
+class PolicyError(AttestationError):
+    """A profile rule fails: AK certificate profile, key attributes, weak key size or curve, ..."""
+
+    code: ClassVar[str] = "policy"
+
+
+class IdentifierMismatchError(AttestationError):
+    """The requested ACME identifier is not among the attested ones (or not allowed in the CSR).
+
+    Attributes:
+        identifier_type: the ACME identifier type that was rejected, when known.
+        identifier_value: the ACME identifier value that was rejected, when known.
+    """
+
+    code: ClassVar[str] = "identifier-mismatch"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        check: str | None = None,
+        format: str | None = None,  # noqa: A002
+        identifier_type: str | None = None,
+        identifier_value: str | None = None,
+    ) -> None:
+        super().__init__(message, check=check, format=format)
+        self.identifier_type = identifier_type
+        self.identifier_value = identifier_value
+
+    def acme_problem(self) -> dict[str, Any]:
+        problem = super().acme_problem()
+        sub: dict[str, Any] = {"type": _ACME + "rejectedIdentifier", "detail": self.message}
+        if self.identifier_value is not None:
+            sub["identifier"] = {
+                "type": self.identifier_type or "permanent-identifier",
+                "value": self.identifier_value,
+            }
+        problem["subproblems"] = [sub]
+        return problem

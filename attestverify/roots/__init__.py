@@ -1,0 +1,81 @@
+"""Bundled trust anchors and path-building intermediates, as versioned data.
+
+The PEM files next to this module are listed in `MANIFEST.json` with the SHA-256 of their DER;
+`bundled()` refuses a file whose digest differs from the manifest, so a replaced file cannot
+silently widen trust. Certificates are parsed once, on first use.
+
+| format | anchors |
+|---|---|
+| `apple` | Apple Enterprise Attestation Root CA |
+| `step` | Yubico PIV Root CA Serial 263751, Yubico Attestation Root 1 |
+| `tpm` | Microsoft TPM Root Certificate Authority 2014 |
+
+`step` also ships the four Yubico firmware 5.7.4+ intermediates as untrusted path-building
+candidates (`bundled_intermediates("step")`); they are never anchors.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from ..errors import UsageError
+
+__all__ = ["MANIFEST", "bundled", "bundled_intermediates"]
+
+
+def _read_manifest() -> Any:
+    text = resources.files(__name__).joinpath("MANIFEST.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+MANIFEST: Any = MappingProxyType(_read_manifest())
+"""The parsed `MANIFEST.json`: `{"anchors": {fmt: [...]}, "intermediates": {fmt: [...]}}`, each entry
+with `file`, `subject`, `sha256` (of the DER) and `not_after`."""
+
+
+@functools.cache
+def _load(kind: str, fmt: str) -> tuple[x509.Certificate, ...]:
+    entries = MANIFEST[kind].get(fmt, [])
+    certs = []
+    for entry in entries:
+        pem = resources.files(__name__).joinpath(entry["file"]).read_bytes()
+        cert = x509.load_pem_x509_certificate(pem)
+        digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+        if digest != entry["sha256"]:
+            raise RuntimeError(f"bundled certificate {entry['file']} does not match MANIFEST.json")
+        certs.append(cert)
+    return tuple(certs)
+
+
+def _known(fmt: str) -> None:
+    if fmt not in MANIFEST["anchors"]:
+        raise UsageError(f"no bundled anchors for format {fmt!r}", check="D1")
+
+
+def bundled(format: str) -> tuple[x509.Certificate, ...]:  # noqa: A002
+    """The bundled trust anchors of `format` (`"apple"`, `"step"` or `"tpm"`).
+
+    Raises:
+        UsageError: for an unknown format name.
+    """
+    _known(format)
+    return _load("anchors", format)
+
+
+def bundled_intermediates(format: str) -> tuple[x509.Certificate, ...]:  # noqa: A002
+    """The bundled untrusted path-building intermediates of `format` (only `step` has any).
+
+    Raises:
+        UsageError: for an unknown format name.
+    """
+    _known(format)
+    return _load("intermediates", format)
+
