@@ -13,6 +13,7 @@ Every failure raises `attestverify.AttestationError` (one subclass per stable `.
 from __future__ import annotations
 
 from .api import FORMATS, verify
+from .csr import verify_csr
 from .errors import (
     AttestationError,
     BadSignatureError,
@@ -38,6 +39,7 @@ from .identity import (
     TpmDetails,
     fingerprint,
 )
+from .identifiers import format_identifier, parse_identifier
 
 __version__ = "0.1.0"
 
@@ -64,5 +66,8 @@ __all__ = [
     "UntrustedChainError",
     "UsageError",
     "fingerprint",
+    "format_identifier",
+    "parse_identifier",
     "verify",
+    "verify_csr",
 ]

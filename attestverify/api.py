@@ -220,7 +220,10 @@ def verify(
         extra = None if intermediates is None else check_certificates(intermediates, "intermediates")
         if identifier is not None and not isinstance(identifier, str):
             raise UsageError("identifier must be a str", check="D1")
-        if identifier_type not in (None, PERMANENT_IDENTIFIER, HARDWARE_MODULE):
+        # `in` alone would let any object whose __eq__ says True through.
+        if identifier_type is not None and not (
+            isinstance(identifier_type, str) and identifier_type in (PERMANENT_IDENTIFIER, HARDWARE_MODULE)
+        ):
             raise UsageError(
                 f"identifier_type must be None, {PERMANENT_IDENTIFIER!r} or {HARDWARE_MODULE!r}",
                 check="D1",

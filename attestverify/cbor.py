@@ -1,50 +1,305 @@
 """Input forms, limits and strict CBOR decoding (SPEC §3.2, checks D2 and D3).
 
-Preliminary version; see the hardened scanner once it lands.
+`cbor2` alone is too lenient for attestation input: it turns semantic tags into Python objects
+before any hook sees them, keeps the last of duplicate map keys and accepts floats. So every CBOR
+input first goes through `_scan`, a bounded, non-recursive well-formedness scan of the raw bytes
+(an explicit stack, linear in the input), and only what it accepts is handed to `cbor2`.
+
+What the scan accepts (everything else is `MalformedError`, check D3):
+
+* exactly one data item, nothing after it; at most 16 nested arrays/maps;
+* unsigned and negative integers (non-minimal argument encodings accepted);
+* byte and text strings, definite or indefinite; an indefinite string is a sequence of
+  definite chunks of its own major type; text (each chunk) is valid UTF-8;
+* arrays and maps, definite or indefinite, of at most 256 entries (a map entry is a pair);
+  map keys are integers or text, with no two equal by decoded value (integers by value
+  whatever their encoding, text after joining chunks); keys of the top-level map and of the
+  map under its `"attStmt"` key are text only;
+* `false`, `true`, `null`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 
 import cbor2
 
 from .errors import MalformedError
 
-__all__ = ["decode_inner_bstr", "decode_statement"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_ENTRIES", "MAX_TEXT", "decode_inner_bstr", "decode_statement"]
 
 MAX_BYTES = 65536
+"""Largest statement, in bytes (CBOR input, decoded base64url, or byte strings of a Mapping)."""
+MAX_TEXT = 87382
+"""Largest base64url statement, in characters: the unpadded encoding of `MAX_BYTES` bytes."""
+MAX_DEPTH = 16
+"""Most nested arrays/maps; a top-level map is level 1."""
+MAX_ENTRIES = 256
+"""Most entries of one array or map (a map entry is a key/value pair)."""
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+_ARRAY, _MAP = 4, 5
+_INDEFINITE = -1
+# Major type 7 values we accept: false, true, null. Everything else there is a float, `undefined`
+# or a simple value, none of which an attestation object carries.
+_SIMPLE_OK = frozenset((20, 21, 22))
+
+
+class _Frame:
+    """One open container or indefinite-length string on the scan stack."""
+
+    __slots__ = ("attstmt_next", "chunks", "count", "keys", "kind", "left", "root", "text_keys", "want_key")
+
+    def __init__(self, kind: int, left: int, *, text_keys: bool = False, root: bool = False) -> None:
+        self.kind = kind  # 2/3: indefinite byte/text string, 4: array, 5: map
+        self.left = left  # entries announced by a definite header, or _INDEFINITE
+        self.count = 0  # entries completed so far
+        self.keys: set[object] = set()  # decoded keys: int and str never compare equal
+        self.want_key = True
+        self.text_keys = text_keys
+        self.root = root
+        self.attstmt_next = False
+        self.chunks: list[str] | None = None  # text chunks of an indefinite map key
+
+
+def _fail(check: str, message: str, offset: int) -> MalformedError:
+    return MalformedError(f"CBOR: {message} at offset {offset}", check=check)
+
+
+def _scan(data: bytes, check: str, *, text_keys: bool) -> None:
+    """Reject `data` unless it is one well-formed CBOR item within the limits of SPEC §3.2."""
+    end = len(data)
+    pos = 0
+    stack: list[_Frame] = []
+    value: int | str | None
+    while True:
+        if pos >= end:
+            raise _fail(check, "truncated input", pos)
+        start = pos
+        ib = data[pos]
+        pos += 1
+        top = stack[-1] if stack else None
+        if ib == 0xFF:
+            if top is None or top.left != _INDEFINITE:
+                raise _fail(check, "break outside an indefinite-length item", start)
+            if top.kind == _MAP and not top.want_key:
+                raise _fail(check, "map ends between a key and its value", start)
+            stack.pop()
+            value = "".join(top.chunks) if top.chunks is not None else None
+        else:
+            major = ib >> 5
+            ai = ib & 0x1F
+            if ai < 24:
+                arg = ai
+            elif ai < 28:
+                size = 1 << (ai - 24)
+                if size > end - pos:
+                    raise _fail(check, "truncated input", start)
+                arg = int.from_bytes(data[pos : pos + size], "big")
+                pos += size
+            elif ai == 31:
+                arg = _INDEFINITE
+            else:
+                raise _fail(check, f"reserved additional information {ai}", start)
+
+            key_position = False
+            if top is not None:
+                if top.kind < _ARRAY and (major != top.kind or arg == _INDEFINITE):
+                    raise _fail(check, "indefinite string chunk is not a definite string of its type", start)
+                if top.kind == _MAP and top.want_key:
+                    key_position = True
+                    if not (major == 3 or (major < 2 and not top.text_keys)):
+                        allowed = "text" if top.text_keys else "text or integer"
+                        raise _fail(check, f"map key of major type {major} (must be {allowed})", start)
+
+            if major < 2:
+                if arg == _INDEFINITE:
+                    raise _fail(check, "indefinite-length integer", start)
+                value = arg if major == 0 else -1 - arg
+            elif major < 4:
+                if arg == _INDEFINITE:
+                    frame = _Frame(major, _INDEFINITE)
+                    if key_position:
+                        frame.chunks = []
+                    stack.append(frame)
+                    continue
+                if arg > end - pos:
+                    raise _fail(check, "truncated input", start)
+                value = None
+                if major == 3:
+                    try:
+                        value = data[pos : pos + arg].decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise _fail(check, "text string is not valid UTF-8", start) from None
+                    if top is not None and top.chunks is not None:
+                        top.chunks.append(value)
+                pos += arg
+            elif major < 6:
+                if len(stack) >= MAX_DEPTH:
+                    raise _fail(check, f"nesting deeper than {MAX_DEPTH} levels", start)
+                if arg > MAX_ENTRIES:
+                    raise _fail(check, f"container of more than {MAX_ENTRIES} entries", start)
+                if arg != 0:
+                    strict = major == _MAP and (
+                        (top is None and text_keys) or (top is not None and top.attstmt_next)
+                    )
+                    stack.append(_Frame(major, arg, text_keys=strict, root=top is None and strict))
+                    continue
+                value = None
+            elif major == 6:
+                raise _fail(check, "tags are not allowed", start)
+            elif ai not in _SIMPLE_OK:
+                raise _fail(check, "only false, true and null are allowed in major type 7", start)
+            else:
+                value = None
+
+        # One item (`value` is its key value when it is a map key) is complete: account for it
+        # in the enclosing containers, closing every definite one that is now full.
+        while stack:
+            top = stack[-1]
+            if top.kind == _MAP and top.want_key:
+                if value in top.keys:
+                    raise _fail(check, f"duplicate map key {value!r:.40}", start)
+                top.keys.add(value)
+                top.want_key = False
+                top.attstmt_next = top.root and value == "attStmt"
+                break
+            if top.kind < _ARRAY:
+                break
+            top.want_key = True
+            top.attstmt_next = False
+            top.count += 1
+            if top.left == _INDEFINITE:
+                if top.count > MAX_ENTRIES:
+                    raise _fail(check, f"container of more than {MAX_ENTRIES} entries", start)
+                break
+            if top.count < top.left:
+                break
+            stack.pop()
+            value = None
+        if not stack:
+            if pos != end:
+                raise _fail(check, f"{end - pos} bytes after the data item", pos)
+            return
+
+
+def _decode(data: bytes, check: str, *, text_keys: bool) -> object:
+    _scan(data, check, text_keys=text_keys)
+    try:
+        return cbor2.loads(data)
+    except Exception as exc:  # noqa: BLE001 - unreachable if the scan is right; never leak
+        raise MalformedError(f"CBOR: cbor2 refused the input ({type(exc).__name__})", check=check) from None
+
+
+def _check_mapping(statement: Mapping[object, object]) -> None:
+    # Only the values verifiers interpret are checked, without ever recursing into caller
+    # structures (they may be cyclic or deep): attStmt values and the items of attStmt arrays.
+    att_stmt = statement.get("attStmt")
+    if not isinstance(att_stmt, Mapping):
+        return
+    if len(att_stmt) > MAX_ENTRIES:
+        raise MalformedError(f"attStmt has more than {MAX_ENTRIES} entries", check="D2")
+    total = 0
+    for value in att_stmt.values():
+        if isinstance(value, (bytes, bytearray)):
+            total += len(value)
+        elif isinstance(value, (list, tuple)):
+            if len(value) > MAX_ENTRIES:
+                raise MalformedError(f"an attStmt array has more than {MAX_ENTRIES} items", check="D2")
+            total += sum(len(item) for item in value if isinstance(item, (bytes, bytearray)))
+        if total > MAX_BYTES:
+            raise MalformedError(f"attStmt byte strings exceed {MAX_BYTES} bytes in total", check="D2")
+
+
+def _from_base64url(text: str) -> bytes:
+    if not 1 <= len(text) <= MAX_TEXT:
+        raise MalformedError(f"base64url statement must hold 1 ... {MAX_TEXT} characters", check="D2")
+    if not _BASE64URL.fullmatch(text):
+        raise MalformedError(
+            "base64url statement holds a character outside A-Z a-z 0-9 - _ (no padding, no whitespace)",
+            check="D2",
+        )
+    rest = len(text) % 4
+    if rest == 1:
+        raise MalformedError("base64url statement length is 1 mod 4", check="D2")
+    # A non-zero unused low bit would let many strings decode to the same bytes.
+    unused = 0x0F if rest == 2 else 0x03 if rest == 3 else 0
+    if _ALPHABET.index(text[-1]) & unused:
+        raise MalformedError("base64url statement has non-zero unused bits", check="D2")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):  # unreachable after the checks above
+        raise MalformedError("statement is not base64url", check="D2") from None
+
+
+def _from_buffer(buffer: bytes | bytearray | memoryview) -> bytes:
+    try:
+        size = buffer.nbytes if isinstance(buffer, memoryview) else len(buffer)
+        if not 1 <= size <= MAX_BYTES:
+            raise MalformedError(f"statement must hold 1 ... {MAX_BYTES} bytes, found {size}", check="D2")
+        return buffer.tobytes() if isinstance(buffer, memoryview) else bytes(buffer)
+    except ValueError:  # a released memoryview
+        raise MalformedError("statement buffer is not readable", check="D2") from None
 
 
 def decode_statement(statement: object) -> object:
-    """Decode the statement input (bytes, base64url str or Mapping) into Python values."""
+    """Decode the `statement` argument of `verify()` (SPEC §3.2).
+
+    Args:
+        statement: CBOR `bytes`/`bytearray`/`memoryview` (1 ... 65 536 bytes), the unpadded
+            base64url `str` of it (1 ... 87 382 characters), or an already decoded Mapping.
+
+    Returns:
+        The decoded CBOR item (byte strings as `bytes`), or the Mapping itself after checking
+        that the byte strings of its `attStmt` values and arrays total at most 65 536 bytes.
+
+    Raises:
+        MalformedError: check D2 for a bad input type, size, base64url or Mapping budget;
+            check D3 for CBOR that breaks a rule of SPEC §3.2.
+    """
     if isinstance(statement, Mapping):
+        _check_mapping(statement)
         return statement
     if isinstance(statement, str):
-        try:
-            data = base64.urlsafe_b64decode(statement + "=" * (-len(statement) % 4))
-        except (binascii.Error, ValueError):
-            raise MalformedError("statement is not base64url", check="D2") from None
+        data = _from_base64url(statement)
     elif isinstance(statement, (bytes, bytearray, memoryview)):
-        data = bytes(statement)
+        data = _from_buffer(statement)
     else:
-        raise MalformedError("statement must be bytes, str or a mapping", check="D2")
+        raise MalformedError(
+            f"statement must be bytes, str or a mapping, found {type(statement).__name__}", check="D2"
+        )
     if not 1 <= len(data) <= MAX_BYTES:
-        raise MalformedError("statement size out of range", check="D2")
-    try:
-        return cbor2.loads(data)
-    except Exception as exc:  # noqa: BLE001
-        raise MalformedError(f"CBOR decoding failed: {type(exc).__name__}", check="D3") from None
+        raise MalformedError(f"statement must hold 1 ... {MAX_BYTES} bytes", check="D2")
+    return _decode(data, "D3", text_keys=True)
 
 
-def decode_inner_bstr(data: bytes, *, check: str) -> bytes:
-    """Decode a byte string that must hold exactly one CBOR byte string."""
-    try:
-        value = cbor2.loads(data)
-    except Exception:  # noqa: BLE001
-        raise MalformedError("inner value is not CBOR", check=check) from None
-    if not isinstance(value, bytes):
+def decode_inner_bstr(data: bytes | bytearray, *, check: str) -> bytes:
+    """Decode `data` that must hold exactly one CBOR byte string and nothing else.
+
+    The string may be definite or indefinite (byte chunks); the same scan as for statements
+    applies, so a tag, `null`, another type or a trailing byte is rejected.
+
+    Args:
+        data: the raw bytes (e.g. step's `sig`, a CBOR-encoded byte string).
+        check: the SPEC check id to report on failure.
+
+    Returns:
+        The content of the byte string.
+
+    Raises:
+        MalformedError: with `check`, when `data` is not exactly one CBOR byte string.
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        raise MalformedError("inner value must be a byte string", check=check)
+    raw = bytes(data)
+    if not raw or raw[0] >> 5 != 2:
+        raise MalformedError("inner value is not a CBOR byte string", check=check)
+    value = _decode(raw, check, text_keys=False)
+    if not isinstance(value, bytes):  # unreachable: the scan checked the major type
         raise MalformedError("inner value is not a CBOR byte string", check=check)
     return value

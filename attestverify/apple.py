@@ -1,0 +1,388 @@
+"""Format `apple`: Apple Managed Device Attestation (SPEC §4.1) and the MDM entry point (§2.6).
+
+An Apple device attests a Secure Enclave key with a leaf certificate issued by "Apple Enterprise
+Attestation Sub CA 1" under the Apple Enterprise Attestation Root CA. The leaf carries the device
+properties (serial number, UDID, OS versions, security settings) and a freshness code in private
+extensions 1.2.840.113635.100.8.*; for ACME `device-attest-01` the freshness code is
+SHA-256(token), for an MDM `DevicePropertiesAttestation` query it is the server's raw nonce.
+
+Binding caveat (read before relying on an `apple` identity):
+    An `apple` statement binds only the ACME *token*, not the account key, and the same Apple CA and
+    extension serve MDM `DevicePropertiesAttestation`, whose freshness code the MDM server chooses.
+    Whoever can make a device attest with a chosen freshness code (its MDM, or an ACME server it
+    talks to) can therefore produce a statement that verifies for another account's token. Servers
+    must bind the authorization to `identity.public_key_der`, call `verify_csr` before issuing, and
+    never let such an authorization alone authorize revocation or a different key.
+    `identity.apple.binding` is `"token"` to make this explicit.
+
+Entry points:
+    * `verify_statement(att_stmt, ctx)`: the `apple` verifier behind `attestverify.verify()`.
+    * `verify_device_properties(certificates, nonce, ...)`: for MDM backends.
+    * `decode_extensions(cert)`: the Apple leaf extensions, decoded without trusting them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from . import api, fields, x509path
+from .asn1 import decode_der_integer
+from .context import Context
+from .errors import (
+    AttestationError,
+    ChallengeMismatchError,
+    MalformedError,
+    PolicyError,
+    UsageError,
+)
+from .identity import AcmeIdentifier, AppleDetails, DeviceIdentity, permanent_identifier_acme
+from .roots import bundled
+
+__all__ = ["DecodedExtensions", "decode_extensions", "verify_device_properties", "verify_statement"]
+
+FORMAT = "apple"
+NONCE_ABSENT = "apple-nonce-absent"
+"""Relaxation recorded when a statement without freshness code is accepted."""
+
+APPLE_ARC = "1.2.840.113635."
+_P = "1.2.840.113635.100.8."
+OID_SERIAL = _P + "9.1"
+OID_UDID = _P + "9.2"
+OID_SOFTWARE_UPDATE_DEVICE_ID = _P + "9.4"
+OID_OS_VERSION = _P + "10.1"
+OID_SEPOS_VERSION = _P + "10.2"
+OID_LLB_VERSION = _P + "10.3"
+OID_NONCE = _P + "11.1"
+OID_SIP_STATUS = _P + "13.1"
+OID_SECURE_BOOT = _P + "13.2"
+OID_THIRD_PARTY_KEXTS = _P + "13.3"
+
+_LEAF_CURVES = frozenset({"secp256r1", "secp384r1"})  # Secure Enclave keys
+_MAX_MDM_NONCE = 32
+_MAX_CERTIFICATES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedExtensions:
+    """The Apple extensions of one leaf certificate (SPEC §4.1 extension table).
+
+    Values that are absent, or (except serial and UDID in strict mode) do not decode, are `None`.
+    `extensions` maps the dotted OID of every 1.2.840.113635.* extension to its raw extnValue.
+    """
+
+    serial_number: str | None = None
+    udid: str | None = None
+    software_update_device_id: str | None = None
+    os_version: str | None = None
+    sepos_version: str | None = None
+    llb_version: str | None = None
+    nonce: bytes | None = None
+    sip_status: int | None = None
+    secure_boot: str | None = None
+    third_party_kexts: int | None = None
+    extensions: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _raw_value(ext: x509.Extension[x509.ExtensionType]) -> bytes:
+    value = ext.value
+    if isinstance(value, x509.UnrecognizedExtension):
+        return bytes(value.value)
+    # Not reached for Apple OIDs today; keeps the mapping raw should cryptography learn one.
+    return value.public_bytes()
+
+
+def _text(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return raw.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def _integer(raw: bytes | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return decode_der_integer(raw, check="A5")
+    except AttestationError:
+        return None
+
+
+def _identifier_text(raw: bytes | None, what: str, *, strict: bool) -> str | None:
+    value = _text(raw)
+    if value is None and raw is not None and strict:
+        raise MalformedError(
+            f"Apple {what} extension is not UTF-8: {len(raw)} bytes",
+            check="A5",
+        )
+    return value
+
+
+def decode_extensions(
+    cert: x509.Certificate, *, strict: bool = False, max_value_len: int | None = None
+) -> DecodedExtensions:
+    """Decode the Apple extensions of `cert` without trusting it (SPEC §4.1 A5 rules).
+
+    Extension values are used raw (no inner ASN.1 wrapper) except the DER INTEGERs of
+    8.13.1 and 8.13.3. Text values must be strict UTF-8.
+
+    Args:
+        cert: the leaf certificate (any certificate; only Apple OIDs are read).
+        strict: `True` (verification) makes an undecodable serial number (8.9.1) or UDID (8.9.2)
+            a `MalformedError`; `False` (inspection) turns it into `None` like every other value.
+        max_value_len: when given, values longer than this many bytes are not decoded (`None`);
+            `inspect()` passes 1024. They stay in `extensions`.
+
+    Returns:
+        The decoded values.
+
+    Raises:
+        MalformedError: (A5) the certificate's extensions cannot be parsed, or, with `strict`,
+            the serial number or UDID is not UTF-8.
+    """
+    try:
+        exts = cert.extensions
+    except ValueError as exc:
+        raise MalformedError(f"certificate extensions do not decode: {exc}", check="A5") from None
+    raw: dict[str, bytes] = {}
+    for ext in exts:
+        oid = ext.oid.dotted_string
+        if oid.startswith(APPLE_ARC):
+            raw[oid] = _raw_value(ext)
+
+    def get(oid: str) -> bytes | None:
+        value = raw.get(oid)
+        if value is not None and max_value_len is not None and len(value) > max_value_len:
+            return None
+        return value
+
+    return DecodedExtensions(
+        serial_number=_identifier_text(get(OID_SERIAL), "serial number (8.9.1)", strict=strict),
+        udid=_identifier_text(get(OID_UDID), "UDID (8.9.2)", strict=strict),
+        software_update_device_id=_text(get(OID_SOFTWARE_UPDATE_DEVICE_ID)),
+        os_version=_text(get(OID_OS_VERSION)),
+        sepos_version=_text(get(OID_SEPOS_VERSION)),
+        llb_version=_text(get(OID_LLB_VERSION)),
+        nonce=get(OID_NONCE),
+        sip_status=_integer(get(OID_SIP_STATUS)),
+        secure_boot=_text(get(OID_SECURE_BOOT)),
+        third_party_kexts=_integer(get(OID_THIRD_PARTY_KEXTS)),
+        extensions=MappingProxyType(raw),
+    )
+
+
+def _check_leaf(leaf: x509.Certificate) -> ec.EllipticCurvePublicKey:
+    """A4: the leaf is an end entity holding a Secure Enclave key (EC P-256 or P-384)."""
+    try:
+        constraints = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is not None and constraints.ca:
+        raise PolicyError("the Apple leaf certificate is a CA (basicConstraints cA=TRUE)", check="A4")
+    try:
+        key = leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise PolicyError("the Apple leaf key type is not supported", check="A4") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in _LEAF_CURVES:
+        kind = key.curve.name if isinstance(key, ec.EllipticCurvePublicKey) else type(key).__name__
+        raise PolicyError(f"the Apple leaf key must be EC P-256 or P-384, found {kind}", check="A4")
+    return key
+
+
+def _check_nonce(found: bytes | None, expected: bytes, *, require: bool, what: str) -> tuple[str, ...]:
+    """A6: the freshness code equals `expected`; returns the relaxations used."""
+    if not found:
+        if require:
+            raise ChallengeMismatchError(
+                "the Apple leaf has no freshness code (extension 1.2.840.113635.100.8.11.1)",
+                check="A6",
+            )
+        return (NONCE_ABSENT,)
+    if not hmac.compare_digest(found, expected):
+        raise ChallengeMismatchError(f"the Apple freshness code does not equal {what}", check="A6")
+    return ()
+
+
+def _verify_chain(
+    items: Sequence[bytes],
+    expected_nonce: bytes,
+    *,
+    anchors: Sequence[x509.Certificate],
+    intermediates: Sequence[x509.Certificate],
+    now: datetime,
+    require_nonce: bool,
+    nonce_what: str,
+) -> DeviceIdentity:
+    """A2-A7 for an x5c-like list of DER certificates (leaf first), the one implementation."""
+    certs = x509path.parse_x5c(items, check="A2")
+    leaf, rest = certs[0], certs[1:]
+    path = x509path.validate_path(leaf, tuple(rest) + tuple(intermediates), anchors, now, check="A3")
+    key = _check_leaf(leaf)
+    decoded = decode_extensions(leaf, strict=True)
+    relaxations = tuple(path.relaxations) + _check_nonce(
+        decoded.nonce, expected_nonce, require=require_nonce, what=nonce_what
+    )
+    acme: list[AcmeIdentifier] = []
+    for value in (decoded.udid, decoded.serial_number):
+        ident = permanent_identifier_acme(value)
+        if ident is not None:
+            acme.append(ident)
+    details = AppleDetails(
+        nonce=decoded.nonce,
+        os_version=decoded.os_version,
+        sepos_version=decoded.sepos_version,
+        llb_version=decoded.llb_version,
+        software_update_device_id=decoded.software_update_device_id,
+        sip_status=decoded.sip_status,
+        secure_boot=decoded.secure_boot,
+        third_party_kexts=decoded.third_party_kexts,
+        extensions=decoded.extensions,
+        binding="token",
+    )
+    return DeviceIdentity.build(
+        format=FORMAT,
+        public_key=key,
+        chain=tuple(path.chain),
+        acme_identifiers=tuple(acme),
+        serial_number=decoded.serial_number,
+        udid=decoded.udid,
+        relaxations=relaxations,
+        apple=details,
+    )
+
+
+def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity:
+    """Verify an `apple` attestation statement (SPEC §4.1, checks A1-A7).
+
+    Args:
+        att_stmt: the decoded `attStmt` map, `{"x5c": [leaf, Sub CA, ...]}`.
+        ctx: anchors, intermediates, time, key authorization and `apple_require_nonce`.
+
+    Returns:
+        The verified identity; `identifiers` = (udid, serial) where present and ACME-usable.
+
+    Raises:
+        MalformedError: A1 (x5c missing or not 1 ... 10 byte strings), A2 (a certificate does
+            not parse), A5 (serial number or UDID not UTF-8).
+        UntrustedChainError: A3, the path does not validate to the apple anchors at `ctx.now`.
+        PolicyError: A4, the leaf is a CA or its key is not EC P-256/P-384.
+        ChallengeMismatchError: A6, the freshness code is absent (unless relaxed) or is not
+            SHA-256 of the ACME token.
+    """
+    items = fields.get_bytes_list(att_stmt, "x5c", check="A1")
+    return _verify_chain(
+        items,
+        hashlib.sha256(ctx.token.encode("utf-8")).digest(),
+        anchors=ctx.anchors,
+        intermediates=ctx.intermediates,
+        now=ctx.now,
+        require_nonce=ctx.apple_require_nonce,
+        nonce_what="SHA-256 of the ACME token",
+    )
+
+
+def _certificate_items(certificates: object) -> tuple[bytes, ...]:
+    if isinstance(certificates, (str, bytes, bytearray, memoryview)) or not isinstance(
+        certificates, Sequence
+    ):
+        raise UsageError("certificates must be a sequence of DER bytes or x509.Certificate", check="D1")
+    if not 1 <= len(certificates) <= _MAX_CERTIFICATES:
+        raise MalformedError(
+            f"the device chain must hold 1 ... {_MAX_CERTIFICATES} certificates, found {len(certificates)}",
+            check="A1",
+        )
+    items: list[bytes] = []
+    for index, cert in enumerate(certificates):
+        if isinstance(cert, x509.Certificate):
+            items.append(cert.public_bytes(Encoding.DER))
+        elif isinstance(cert, (bytes, bytearray, memoryview)):
+            data = bytes(cert)
+            if not data:
+                raise MalformedError(f"certificates[{index}] is empty", check="A1")
+            items.append(data)
+        else:
+            raise UsageError(
+                f"certificates[{index}] must be DER bytes or x509.Certificate, found {type(cert).__name__}",
+                check="D1",
+            )
+    return tuple(items)
+
+
+def _mdm_nonce(nonce: object) -> bytes:
+    if not isinstance(nonce, (bytes, bytearray, memoryview)):
+        raise UsageError("nonce must be bytes (the DeviceAttestationNonce sent to the device)", check="D1")
+    data = bytes(nonce)
+    if not 1 <= len(data) <= _MAX_MDM_NONCE:
+        raise UsageError(f"nonce must hold 1 ... {_MAX_MDM_NONCE} bytes, found {len(data)}", check="D1")
+    return data
+
+
+def verify_device_properties(
+    certificates: Sequence[bytes | x509.Certificate],
+    nonce: bytes,
+    *,
+    roots: Sequence[x509.Certificate] | None = None,
+    now: datetime | None = None,
+    require_nonce: bool = True,
+) -> DeviceIdentity:
+    """Verify the chain an Apple device returns to an MDM `DevicePropertiesAttestation` query.
+
+    The checks are those of `verify()` for format `apple` (A1-A7), except that the freshness code
+    (OID 1.2.840.113635.100.8.11.1) must equal `nonce` byte for byte: for MDM queries the device
+    places the raw `DeviceAttestationNonce`, whereas for ACME it places SHA-256(token). The binding
+    caveat of the module docstring applies.
+
+    Args:
+        certificates: the DER certificates (or `x509.Certificate` objects) the device returned,
+            leaf first, then "Apple Enterprise Attestation Sub CA 1".
+        nonce: the DeviceAttestationNonce the server sent, 1 ... 32 bytes.
+        roots: trust anchors; `None` uses the bundled Apple Enterprise Attestation Root CA.
+        now: tz-aware instant for validity checks; `None` is the current time.
+        require_nonce: `False` accepts a leaf without freshness code (recorded as relaxation
+            `"apple-nonce-absent"`); a present but different one always fails.
+
+    Returns:
+        The verified identity (`format == "apple"`, serial number, UDID, `apple` details).
+
+    Raises:
+        UsageError: (D1) wrong argument types, a nonce not of 1 ... 32 bytes, a naive `now`.
+        MalformedError: A1 (not 1 ... 10 certificates, an empty item), A2 (a certificate does
+            not parse), A5 (serial number or UDID not UTF-8).
+        UntrustedChainError: A3, the chain does not validate to the anchors at `now`.
+        PolicyError: A4, the leaf is a CA or its key is not EC P-256/P-384.
+        ChallengeMismatchError: A6, the freshness code is absent (unless relaxed) or differs
+            from `nonce`.
+    """
+    try:
+        items = _certificate_items(certificates)
+        expected = _mdm_nonce(nonce)
+        instant = api.check_now(now)
+        anchors = bundled(FORMAT) if roots is None else api.check_certificates(roots, "roots")
+        if not isinstance(require_nonce, bool):
+            raise UsageError("require_nonce must be True or False", check="D1")
+        return _verify_chain(
+            items,
+            expected,
+            anchors=anchors,
+            intermediates=(),
+            now=instant,
+            require_nonce=require_nonce,
+            nonce_what="the MDM nonce",
+        )
+    except AttestationError as err:
+        if err.format is None:
+            err.format = FORMAT
+        raise
+    except Exception as exc:  # a public function promises AttestationError only
+        raise api.internal_error(exc, FORMAT) from exc

@@ -1,0 +1,125 @@
+"""The ACME challenge response payload `{"attObj": "..."}` (SPEC §2.6, §3.1, check J1).
+
+The payload is JSON from the network, so decoding is bounded: at most 1 MiB, strict UTF-8, and a
+nesting depth checked *before* `json` recurses into it (the C scanner recurses once per level).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Mapping
+from typing import Union
+
+from .errors import AttestationError, MalformedError
+
+__all__ = ["MAX_PAYLOAD_BYTES", "MAX_JSON_DEPTH", "parse_challenge_payload"]
+
+MAX_PAYLOAD_BYTES = 1 << 20
+"""Largest accepted payload (bytes, or characters for `str`); an attObj is at most ~87 kB."""
+
+MAX_JSON_DEPTH = 64
+"""Deepest accepted JSON nesting; the real payload is one flat object."""
+
+_MEMBER = "attObj"
+# JSON strings, unrolled-loop form (linear, no catastrophic backtracking).
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+Payload = Union[bytes, bytearray, memoryview, str, Mapping[object, object]]  # noqa: UP007 - runtime alias on 3.10
+
+
+class _Ambiguous(dict):  # type: ignore[type-arg]
+    """A JSON object that named `attObj` more than once (`json` would silently keep the last)."""
+
+
+def _pairs_hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj: dict[str, object] = _Ambiguous(pairs) if sum(k == _MEMBER for k, _ in pairs) > 1 else dict(pairs)
+    return obj
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _fail(message: str) -> MalformedError:
+    return MalformedError(message, check="J1")
+
+
+def _check_depth(text: str) -> None:
+    # Cheap path first: few brackets cannot nest deeply.
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    steps = (1 if c in "[{" else -1 for c in brackets)
+    if max(itertools.accumulate(steps), default=0) > MAX_JSON_DEPTH:
+        raise _fail(f"the payload nests deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _decode_json(text: str) -> object:
+    _check_depth(text)
+    try:
+        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _fail("the payload nests too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, huge integers, NaN/Infinity
+        raise _fail(f"the payload is not valid JSON: {str(exc)[:80]}") from None
+
+
+def _as_text(payload: object) -> str:
+    if isinstance(payload, str):
+        if not 1 <= len(payload) <= MAX_PAYLOAD_BYTES:
+            raise _fail(f"the payload must hold 1 ... {MAX_PAYLOAD_BYTES} characters")
+        return payload
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        data = bytes(payload)
+        if not 1 <= len(data) <= MAX_PAYLOAD_BYTES:
+            raise _fail(f"the payload must hold 1 ... {MAX_PAYLOAD_BYTES} bytes")
+        try:
+            return data.decode("utf-8", "strict")
+        except UnicodeDecodeError:
+            raise _fail("the payload is not UTF-8") from None
+    raise _fail(f"the payload must be bytes, str or a mapping, not {type(payload).__name__}")
+
+
+def _att_obj(top: object) -> str:
+    if not isinstance(top, Mapping):
+        raise _fail("the payload must be a JSON object")
+    if isinstance(top, _Ambiguous):
+        raise _fail("the payload names 'attObj' more than once")
+    if _MEMBER not in top:
+        raise _fail("the payload has no 'attObj' member")
+    value = top[_MEMBER]
+    if not isinstance(value, str):
+        raise _fail(f"'attObj' must be a string, found {type(value).__name__}")
+    return value
+
+
+def parse_challenge_payload(payload: Payload) -> str:
+    """Return the `attObj` string of an ACME `device-attest-01` challenge response payload.
+
+    The payload is the JWS payload POSTed to the challenge URL, `{"attObj": "<base64url>"}`.
+    Other members (including `"error"`) are ignored. The returned string is not checked here;
+    pass it to `verify()`, which enforces the base64url rules (check D2).
+
+    Args:
+        payload: the JSON payload as UTF-8 `bytes` or `str` (at most 1 MiB, nesting at most 64
+            levels), or an already decoded mapping.
+
+    Returns:
+        The value of the `attObj` member.
+
+    Raises:
+        MalformedError: (check J1) the payload is not UTF-8, too large, not JSON, nests too
+            deeply, is not an object, names `attObj` twice, or `attObj` is missing or not a string.
+    """
+    try:
+        if isinstance(payload, Mapping):
+            return _att_obj(payload)
+        return _att_obj(_decode_json(_as_text(payload)))
+    except AttestationError:
+        raise
+    except Exception as exc:  # a hostile Mapping may raise anything; the API promises our errors
+        err = _fail(f"unexpected {type(exc).__name__} while reading the payload")
+        raise err from exc

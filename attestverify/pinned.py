@@ -1,0 +1,490 @@
+"""The pinned fallback path validator of SPEC §5.3 (separately reviewed; keep it small).
+
+`x509path.validate_path` calls `search` only after `cryptography`'s verifier rejected a chain and a
+candidate shows the trigger of an enabled relaxation, and once more, with no relaxation enabled,
+only to explain a rejection (that call can never turn a rejection into an acceptance: the caller
+discards any path it finds). Everything here re-implements P1-P10 without `cryptography`'s path
+builder:
+
+* depth-first search from the leaf; issuer subject and child issuer compared as exact DER; each
+  certificate at most once per path; at most 8 certificates between leaf and anchor; at most 64
+  signature verifications per call, after which the search gives up;
+* P7 issuer key bounds on every candidate and anchor before any signature is verified;
+* recognised critical extensions: basicConstraints, keyUsage, extendedKeyUsage, subjectAltName,
+  certificatePolicies; nameConstraints and policyConstraints fail at any criticality (not implemented);
+* every intermediate counts against pathLenConstraint (self-issued ones too: stricter than RFC 5280);
+* signature AlgorithmIdentifiers are read with asn1crypto, because `cryptography` hides whether RSA
+  parameters are NULL or absent; the outer `signatureAlgorithm` must equal `tbsCertificate.signature`
+  byte for byte, after (c) turned absent RSA PKCS#1 v1.5 parameters into NULL;
+* id-RSASSA-PSS needs explicit parameters: hash = MGF1 hash in SHA-256/384/512, saltLength = hash
+  length, trailerField 1.
+
+Relaxations, each recorded by name when the accepted path used it:
+(a) `yubikey-legacy-f9` leaf -> F -> anchor, F v3 without basicConstraints, with 41482.3.3, no critical
+extension, keyCertSign if keyUsage is present, issued by an anchor whose SPKI SHA-256 is one of the
+two pinned Yubico roots; leaf not a CA. (b) `tpm-sha1-chain` sha1WithRSAEncryption and
+ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from asn1crypto import algos
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from .errors import UntrustedChainError
+from .keys import issuer_key_problem
+
+__all__ = [
+    "LEGACY_F9",
+    "PINNED_F9_ANCHOR_SPKI_SHA256",
+    "RSA_PARAMS_ABSENT",
+    "SHA1_CHAIN",
+    "SigAlg",
+    "cert_label",
+    "search",
+    "sig_alg",
+]
+
+LEGACY_F9 = "yubikey-legacy-f9"
+SHA1_CHAIN = "tpm-sha1-chain"
+RSA_PARAMS_ABSENT = "rsa-sig-params-absent"
+
+# SHA-256 of the SubjectPublicKeyInfo of the only anchors that may issue a basicConstraints-less F9
+# (computed from testdata/roots/yubico/*.pem): Yubico PIV Root CA Serial 263751 and Yubico U2F Root
+# CA Serial 457200631. Pinning the key, not the name, keeps a customer CA given in `roots` (or one
+# re-using the name) from turning its end-entity certificates into issuers.
+PINNED_F9_ANCHOR_SPKI_SHA256 = frozenset(
+    {
+        "4b185b7783d792f902cd960cd1c9417977d88d3077b16bc9ebdcef7313f2e29e",
+        "29412da192720e5f4f22a408559c057e4ff25347eafb20cfb15a047a07601935",
+    }
+)
+
+YUBICO_FIRMWARE_OID = "1.3.6.1.4.1.41482.3.3"
+MAX_INTERMEDIATES = 8
+MAX_SIGNATURE_CHECKS = 64
+
+_RECOGNISED_CRITICAL = frozenset({"2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.17", "2.5.29.32"})
+_UNIMPLEMENTED = {"2.5.29.30": "nameConstraints", "2.5.29.36": "policyConstraints"}
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "2.16.840.1.101.3.4.2.1": hashes.SHA256,
+    "2.16.840.1.101.3.4.2.2": hashes.SHA384,
+    "2.16.840.1.101.3.4.2.3": hashes.SHA512,
+}
+_RSA_PKCS1: dict[str, type[hashes.HashAlgorithm]] = {
+    "1.2.840.113549.1.1.11": hashes.SHA256,
+    "1.2.840.113549.1.1.12": hashes.SHA384,
+    "1.2.840.113549.1.1.13": hashes.SHA512,
+}
+_ECDSA: dict[str, type[hashes.HashAlgorithm]] = {
+    "1.2.840.10045.4.3.2": hashes.SHA256,
+    "1.2.840.10045.4.3.3": hashes.SHA384,
+    "1.2.840.10045.4.3.4": hashes.SHA512,
+}
+_RSA_SHA1 = "1.2.840.113549.1.1.5"
+_ECDSA_SHA1 = "1.2.840.10045.4.1"
+_RSA_PSS = "1.2.840.113549.1.1.10"
+_MGF1 = "1.2.840.113549.1.1.8"
+_NULL = b"\x05\x00"
+
+_Verify = Callable[[bytes, bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SigAlg:
+    """A certificate's signature AlgorithmIdentifiers as found in the DER.
+
+    Attributes:
+        oid: dotted OID of the outer `signatureAlgorithm`.
+        params: DER of the outer parameters, or `None` when absent.
+        outer: DER of the outer AlgorithmIdentifier.
+        inner: DER of `tbsCertificate.signature`.
+    """
+
+    oid: str
+    params: bytes | None
+    outer: bytes
+    inner: bytes
+
+    @property
+    def rsa_params_absent(self) -> bool:
+        """An RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters (relaxation (c))."""
+        return self.params is None and (self.oid in _RSA_PKCS1 or self.oid == _RSA_SHA1)
+
+    @property
+    def is_sha1(self) -> bool:
+        """sha1WithRSAEncryption or ecdsa-with-SHA1 (relaxation (b))."""
+        return self.oid in (_RSA_SHA1, _ECDSA_SHA1)
+
+
+def sig_alg(cert: x509.Certificate) -> SigAlg | None:
+    """Read the signature AlgorithmIdentifiers of `cert` with asn1crypto; None when unreadable."""
+    try:
+        parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+        outer = parsed["signature_algorithm"]
+        params = outer["parameters"].dump()
+        return SigAlg(
+            oid=outer["algorithm"].dotted,
+            params=params or None,
+            outer=outer.dump(),
+            inner=parsed["tbs_certificate"]["signature"].dump(),
+        )
+    except Exception:  # noqa: BLE001 - any asn1crypto failure means "not a usable algorithm"
+        return None
+
+
+def cert_label(cert: x509.Certificate, role: str) -> str:
+    """`role (subject)` for messages; the subject is shortened, it is attacker-controlled."""
+    try:
+        subject = cert.subject.rfc4514_string()
+    except Exception:  # noqa: BLE001 - a name we cannot render is still a certificate to name
+        subject = "?"
+    if len(subject) > 60:
+        subject = subject[:57] + "..."
+    return f"{role} ({subject or 'empty subject'})"
+
+
+class _Node:
+    """What the search needs of one certificate, computed once per call."""
+
+    __slots__ = (
+        "bc", "cert", "der", "ext_problem", "has_fw", "issuer",
+        "key_cert_sign", "role", "subject", "unusable",
+    )  # fmt: skip
+
+    def __init__(self, cert: x509.Certificate, role: str) -> None:
+        self.cert = cert
+        self.role = role
+        self.der = cert.public_bytes(Encoding.DER)
+        self.subject = cert.subject.public_bytes()
+        self.issuer = cert.issuer.public_bytes()
+        self.bc: x509.BasicConstraints | None = None
+        self.has_fw = False
+        self.key_cert_sign: bool | None = None
+        self.ext_problem: tuple[str, str] | None = None
+        self.unusable: tuple[str, str] | None = None
+        for ext in cert.extensions:
+            oid = ext.oid.dotted_string
+            if oid in _UNIMPLEMENTED:
+                self.ext_problem = (
+                    "P5",
+                    f"carries {_UNIMPLEMENTED[oid]}, which the fallback validator refuses",
+                )
+            elif ext.critical and oid not in _RECOGNISED_CRITICAL and self.ext_problem is None:
+                self.ext_problem = ("P6", f"has unknown critical extension {oid}")
+            if isinstance(ext.value, x509.BasicConstraints):
+                self.bc = ext.value
+            elif isinstance(ext.value, x509.KeyUsage):
+                self.key_cert_sign = ext.value.key_cert_sign
+            elif oid == YUBICO_FIRMWARE_OID:
+                self.has_fw = True
+
+    @property
+    def label(self) -> str:
+        return cert_label(self.cert, self.role)
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.cert.not_valid_before_utc <= now <= self.cert.not_valid_after_utc
+
+    def spki_sha256(self) -> str:
+        spki = self.cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        return hashlib.sha256(spki).hexdigest()
+
+    def legacy_f9_profile(self) -> str | None:
+        """Why this certificate cannot be the F of relaxation (a), or None when it can."""
+        if self.bc is not None:
+            return "has basicConstraints"
+        if self.cert.version != x509.Version.v3:
+            return "is not v3"
+        if not self.has_fw:
+            return f"lacks the Yubico firmware extension {YUBICO_FIRMWARE_OID}"
+        if any(ext.critical for ext in self.cert.extensions):
+            return "has a critical extension"
+        if self.key_cert_sign is False:
+            return "has keyUsage without keyCertSign"
+        return None
+
+
+class _Reject(Exception):
+    """One failed step of the search, kept to explain the final rejection."""
+
+    def __init__(self, depth: int, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.depth = depth
+        self.rule = rule
+        self.message = message
+
+
+class _Search:
+    def __init__(
+        self, anchors: list[_Node], candidates: list[_Node], now: datetime, enabled: frozenset[str]
+    ) -> None:
+        self.anchors = anchors
+        self.candidates = candidates
+        self.now = now
+        self.enabled = enabled
+        self.checks = 0
+        self.best: _Reject | None = None
+
+    def fail(self, depth: int, rule: str, message: str) -> None:
+        if self.best is None or depth > self.best.depth:
+            self.best = _Reject(depth, rule, message)
+
+    def visit(
+        self, path: list[_Node], used: frozenset[str], legacy: bool
+    ) -> tuple[list[_Node], frozenset[str]] | None:
+        child = path[-1]
+        depth = len(path) - 1
+        issuers = [(n, True) for n in self.anchors if n.subject == child.issuer]
+        for node in self.candidates:
+            if node.subject != child.issuer:
+                continue
+            if legacy:
+                self.fail(
+                    depth + 1, "P5", f"{child.label} has no basicConstraints; only a pinned root may issue it"
+                )
+            else:
+                issuers.append((node, False))
+        if not issuers:
+            self.fail(depth, "P3", f"no anchor or candidate has the issuer name of {child.label}")
+        for issuer, is_anchor in issuers:
+            if any(issuer.der == n.der for n in path):
+                self.fail(depth, "P2", f"{issuer.label} is already on the path (loop)")
+                continue
+            try:
+                found = self.step(path, used, legacy, issuer, is_anchor)
+            except _Reject as reject:
+                self.fail(reject.depth, reject.rule, reject.message)
+                if reject.rule == "P2" and self.checks >= MAX_SIGNATURE_CHECKS:
+                    raise
+                continue
+            if found is not None:
+                return found
+        return None
+
+    def step(
+        self, path: list[_Node], used: frozenset[str], legacy: bool, issuer: _Node, is_anchor: bool
+    ) -> tuple[list[_Node], frozenset[str]] | None:
+        child = path[-1]
+        depth = len(path)
+        if issuer.unusable is not None:
+            raise _Reject(depth, issuer.unusable[0], f"{issuer.label} {issuer.unusable[1]}")
+        if not issuer.valid_at(self.now):
+            raise _Reject(depth, "P4", f"{issuer.label} is not valid at {self.now.isoformat()}")
+        if issuer.ext_problem is not None:
+            raise _Reject(depth, issuer.ext_problem[0], f"{issuer.label} {issuer.ext_problem[1]}")
+        f9 = False
+        if issuer.bc is None:
+            if is_anchor or LEGACY_F9 not in self.enabled or depth != 1:
+                raise _Reject(depth, "P5", f"{issuer.label} has no basicConstraints, so it is not a CA")
+            why = issuer.legacy_f9_profile()
+            if why is not None:
+                raise _Reject(depth, "P5", f"{issuer.label} is not a legacy YubiKey F9: it {why}")
+            if child.bc is not None and child.bc.ca:
+                raise _Reject(depth, "P5", f"{child.label} is a CA below a legacy F9")
+            f9 = True
+        elif not issuer.bc.ca:
+            raise _Reject(depth, "P5", f"{issuer.label} has basicConstraints cA=FALSE")
+        elif issuer.cert.version != x509.Version.v3:
+            raise _Reject(depth, "P5", f"{issuer.label} is not v3")
+        below = len(path) - 1
+        if issuer.bc is not None and issuer.bc.path_length is not None and below > issuer.bc.path_length:
+            raise _Reject(depth, "P5", f"{issuer.label} pathLenConstraint {issuer.bc.path_length} exceeded")
+        if legacy and issuer.spki_sha256() not in PINNED_F9_ANCHOR_SPKI_SHA256:
+            raise _Reject(
+                depth, "P5", f"{issuer.label} is not a Yubico root pinned for legacy F9 certificates"
+            )
+        used = used | self.verify(child, issuer, depth)
+        if f9:
+            used = used | {LEGACY_F9}
+        if is_anchor:
+            return [*path, issuer], used
+        if len(path) >= MAX_INTERMEDIATES + 1:
+            raise _Reject(
+                depth, "P2", f"path longer than {MAX_INTERMEDIATES} certificates between leaf and anchor"
+            )
+        return self.visit([*path, issuer], used, f9)
+
+    def verify(self, child: _Node, issuer: _Node, depth: int) -> frozenset[str]:
+        alg = sig_alg(child.cert)
+        if alg is None:
+            raise _Reject(depth, "P7", f"{child.label} has an unreadable signature algorithm")
+        used: set[str] = set()
+        outer, inner = alg.outer, alg.inner
+        if alg.rsa_params_absent:
+            used.add(RSA_PARAMS_ABSENT)
+            outer = _with_null(outer, alg)
+            inner = _with_null(inner, alg)
+        if outer != inner:
+            raise _Reject(
+                depth, "P7", f"{child.label} signatureAlgorithm differs from tbsCertificate.signature"
+            )
+        if alg.is_sha1:
+            if SHA1_CHAIN not in self.enabled:
+                raise _Reject(depth, "P7", f"{child.label} is signed with SHA-1, which is not allowed here")
+            used.add(SHA1_CHAIN)
+        key = issuer.cert.public_key()
+        verify = _verifier(alg, key)
+        if isinstance(verify, str):
+            raise _Reject(depth, "P7", f"{child.label}: {verify}")
+        if self.checks >= MAX_SIGNATURE_CHECKS:
+            raise _Reject(depth, "P2", f"gave up after {MAX_SIGNATURE_CHECKS} signature checks")
+        self.checks += 1
+        try:
+            verify(child.cert.signature, child.cert.tbs_certificate_bytes)
+        except InvalidSignature:
+            raise _Reject(
+                depth, "P3", f"signature of {child.label} does not verify under {issuer.label}"
+            ) from None
+        except UnsupportedAlgorithm:
+            raise _Reject(depth, "P7", f"the crypto backend refuses the signature algorithm of {child.label} "
+                          "(SHA-1 disabled by FIPS or the crypto policy?)") from None  # fmt: skip
+        return frozenset(used)
+
+
+def _with_null(alg_der: bytes, alg: SigAlg) -> bytes:
+    # Relaxation (c): an absent parameter reads as NULL. Only the OID TLV is kept from the input.
+    if not alg_der.startswith(b"\x30") or len(alg_der) < 2 or alg_der[1] >= 0x80:
+        return alg_der
+    body = alg_der[2:]
+    if body.startswith(b"\x06") and len(body) == 2 + body[1]:
+        body += _NULL
+        return b"\x30" + bytes([len(body)]) + body
+    return alg_der
+
+
+def _verifier(alg: SigAlg, key: object) -> _Verify | str:
+    """A callable `(signature, data)` for `alg` under `key`, or a reason string."""
+    if alg.oid in _RSA_PKCS1 or alg.oid == _RSA_SHA1:
+        if alg.params not in (None, _NULL):
+            return "RSA PKCS#1 v1.5 AlgorithmIdentifier parameters are not NULL"
+        hash_cls = _RSA_PKCS1.get(alg.oid, hashes.SHA1)
+        if not isinstance(key, rsa.RSAPublicKey):
+            return "RSA signature algorithm under a non-RSA issuer key"
+        rsa_key = key
+        return lambda sig, data: rsa_key.verify(sig, data, padding.PKCS1v15(), hash_cls())
+    if alg.oid in _ECDSA or alg.oid == _ECDSA_SHA1:
+        if alg.params is not None:
+            return "ECDSA AlgorithmIdentifier must not have parameters"
+        hash_cls = _ECDSA.get(alg.oid, hashes.SHA1)
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            return "ECDSA signature algorithm under a non-EC issuer key"
+        ec_key = key
+        return lambda sig, data: ec_key.verify(sig, data, ec.ECDSA(hash_cls()))
+    if alg.oid == _RSA_PSS:
+        return _pss_verifier(alg, key)
+    return f"signature algorithm {alg.oid} is not allowed (P7: RSA or ECDSA with SHA-256/384/512)"
+
+
+def _pss_verifier(alg: SigAlg, key: object) -> _Verify | str:
+    if not isinstance(key, rsa.RSAPublicKey):
+        return "RSASSA-PSS signature under a non-RSA issuer key"
+    try:
+        # Absent fields read as the RFC 4055 defaults (SHA-1, salt 20), which fail below.
+        params = algos.RSASSAPSSParams.load(alg.params or b"")
+        hash_oid = params["hash_algorithm"]["algorithm"].dotted
+        mgf = params["mask_gen_algorithm"]
+        mgf_oid = mgf["algorithm"].dotted
+        mgf_hash = mgf["parameters"]["algorithm"].dotted
+        salt = params["salt_length"].native
+        trailer = params["trailer_field"].native
+    except Exception:  # noqa: BLE001 - undecodable parameters are simply not allowed
+        return "RSASSA-PSS parameters are missing or undecodable"
+    hash_cls = _HASHES.get(hash_oid)
+    if hash_cls is None or mgf_oid != _MGF1 or mgf_hash != hash_oid:
+        return "RSASSA-PSS needs explicit SHA-256/384/512 with the same MGF1 hash"
+    if salt != hash_cls().digest_size or trailer not in (1, "trailer_field_bc"):
+        return "RSASSA-PSS saltLength must equal the hash length (trailerField 1)"
+    pss = padding.PSS(mgf=padding.MGF1(hash_cls()), salt_length=hash_cls().digest_size)
+    rsa_key = key
+    return lambda sig, data: rsa_key.verify(sig, data, pss, hash_cls())
+
+
+def _anchor_problem(node: _Node, now: datetime) -> tuple[str, str] | None:
+    if node.bc is None or not node.bc.ca:
+        return "P1", "is not a CA (basicConstraints cA=TRUE), so it cannot be a trust anchor"
+    if not node.valid_at(now):
+        return "P4", f"(trust anchor) is not valid at {now.isoformat()}"
+    problem = issuer_key_problem(node.cert.public_key())
+    if problem is not None:
+        return "P7", problem
+    return None
+
+
+def search(
+    leaf: x509.Certificate,
+    candidates: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    now: datetime,
+    *,
+    check: str,
+    enabled: Collection[str] = (),
+) -> tuple[tuple[x509.Certificate, ...], tuple[str, ...]]:
+    """Find a path from `leaf` to one of `anchors` under the §5.3 profile.
+
+    Args:
+        leaf: the end-entity certificate (`x5c[0]`).
+        candidates: untrusted possible issuers (`x5c[1:]` + intermediates), any order.
+        anchors: trust anchors (bundled or given roots); never taken from `x5c`.
+        now: tz-aware validation instant.
+        check: SPEC check id for errors.
+        enabled: relaxation names that may be used (`LEGACY_F9`, `SHA1_CHAIN`, `RSA_PARAMS_ABSENT`).
+
+    Returns:
+        `(chain, used)`: the path leaf first and anchor last, and the sorted relaxation names it used
+        (possibly empty; the caller decides whether a path without relaxation is acceptable).
+
+    Raises:
+        UntrustedChainError: (`untrusted-chain`) no path; `rule` is the rule of the deepest failure.
+    """
+    now = now.astimezone(timezone.utc)
+    enabled_set = frozenset(enabled)
+    try:
+        leaf_node = _Node(leaf, "leaf")
+        anchor_nodes = [_Node(a, f"anchor {i}") for i, a in enumerate(anchors)]
+        cand_nodes = [_Node(c, f"candidate {i}") for i, c in enumerate(candidates)]
+    except Exception as exc:  # noqa: BLE001 - undecodable extensions of caller-supplied certificates
+        raise UntrustedChainError(
+            f"a certificate has undecodable extensions: {exc}", check=check, rule="P6"
+        ) from None
+    for node in anchor_nodes:
+        node.unusable = _anchor_problem(node, now)
+    if any(leaf_node.der == a.der or leaf_node.spki_sha256() == a.spki_sha256() for a in anchor_nodes):
+        raise UntrustedChainError(f"{leaf_node.label} is a trust anchor itself", check=check, rule="P9")
+    if not leaf_node.valid_at(now):
+        raise UntrustedChainError(
+            f"{leaf_node.label} is not valid at {now.isoformat()}", check=check, rule="P4"
+        )
+    if leaf_node.ext_problem is not None:
+        rule, why = leaf_node.ext_problem
+        raise UntrustedChainError(f"{leaf_node.label} {why}", check=check, rule=rule)
+    usable: list[_Node] = []
+    search_state = _Search(anchor_nodes, usable, now, enabled_set)
+    for node in cand_nodes:
+        if any(node.der == a.der for a in anchor_nodes) or node.der == leaf_node.der:
+            continue
+        problem = issuer_key_problem(node.cert.public_key())
+        if problem is None:
+            usable.append(node)
+        elif node.subject == leaf_node.issuer or any(node.subject == c.issuer for c in cand_nodes):
+            search_state.fail(1, "P7", f"{node.label}: {problem}")
+    try:
+        found = search_state.visit([leaf_node], frozenset(), False)
+    except _Reject:
+        found = None
+    if found is None:
+        best = search_state.best or _Reject(0, "P3", "no path to a trust anchor")
+        raise UntrustedChainError(best.message, check=check, rule=best.rule)
+    path, used = found
+    return tuple(n.cert for n in path), tuple(sorted(used))

@@ -1,0 +1,430 @@
+"""TPM 2.0 wire structures used by the `tpm` format: a bounds-checked reader and exact decoders.
+
+Pure Python (no TSS library). Every decoder reads big-endian fields through `_Reader`, whose every
+read, enum lookup and end-of-input check raises `MalformedError(check="T8")`; each `parse` requires
+that no byte is left over. Algorithm identifiers outside the TCG algorithm registry, reserved
+attribute bits and trailing bytes are rejected, so a structure that parses here has exactly one
+meaning.
+
+Only what SPEC §4.3 needs is decoded: `TPMS_ATTEST` of type `TPM_ST_ATTEST_CERTIFY` (`certInfo`),
+`TPMT_PUBLIC` for RSA and ECC keys (`pubArea`) and `TPMT_SIGNATURE` (`sig`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from ..errors import MalformedError, PolicyError
+
+__all__ = [
+    "ALG_ECC",
+    "ALG_ECDAA",
+    "ALG_ECDSA",
+    "ALG_HMAC",
+    "ALG_NULL",
+    "ALG_RSA",
+    "ALG_RSAPSS",
+    "ALG_RSASSA",
+    "ALG_SHA1",
+    "ALG_SHA256",
+    "ALG_SHA384",
+    "ALG_SHA512",
+    "ATTR_FIXED_PARENT",
+    "ATTR_FIXED_TPM",
+    "ATTR_RESERVED_MASK",
+    "ATTR_RESTRICTED",
+    "ATTR_SENSITIVE_DATA_ORIGIN",
+    "CURVE_COORDINATE_SIZES",
+    "TPM_GENERATED_VALUE",
+    "TPM_ST_ATTEST_CERTIFY",
+    "TpmsAttest",
+    "TpmtPublic",
+    "TpmtSignature",
+    "compute_name",
+]
+
+_CHECK = "T8"
+
+TPM_GENERATED_VALUE = 0xFF544347
+TPM_ST_ATTEST_CERTIFY = 0x8017
+
+# TCG Algorithm Registry identifiers (TPM_ALG_ID).
+ALG_RSA = 0x0001
+ALG_SHA1 = 0x0004
+ALG_HMAC = 0x0005
+ALG_AES = 0x0006
+ALG_MGF1 = 0x0007
+ALG_SHA256 = 0x000B
+ALG_SHA384 = 0x000C
+ALG_SHA512 = 0x000D
+ALG_NULL = 0x0010
+ALG_SM3_256 = 0x0012
+ALG_SM4 = 0x0013
+ALG_RSASSA = 0x0014
+ALG_RSAES = 0x0015
+ALG_RSAPSS = 0x0016
+ALG_OAEP = 0x0017
+ALG_ECDSA = 0x0018
+ALG_ECDH = 0x0019
+ALG_ECDAA = 0x001A
+ALG_SM2 = 0x001B
+ALG_ECSCHNORR = 0x001C
+ALG_ECMQV = 0x001D
+ALG_KDF1_SP800_56A = 0x0020
+ALG_KDF2 = 0x0021
+ALG_KDF1_SP800_108 = 0x0022
+ALG_ECC = 0x0023
+ALG_CAMELLIA = 0x0026
+ALG_SHA3_256 = 0x0027
+ALG_SHA3_384 = 0x0028
+ALG_SHA3_512 = 0x0029
+
+# Digest sizes of the registered hash algorithms (an HMAC signature carries one such digest).
+_HASH_SIZES: dict[int, int] = {
+    ALG_SHA1: 20,
+    ALG_SHA256: 32,
+    ALG_SHA384: 48,
+    ALG_SHA512: 64,
+    ALG_SM3_256: 32,
+    ALG_SHA3_256: 32,
+    ALG_SHA3_384: 48,
+    ALG_SHA3_512: 64,
+}
+_HASHLIB_NAMES: dict[int, str] = {
+    ALG_SHA1: "sha1",
+    ALG_SHA256: "sha256",
+    ALG_SHA384: "sha384",
+    ALG_SHA512: "sha512",
+    ALG_SHA3_256: "sha3_256",
+    ALG_SHA3_384: "sha3_384",
+    ALG_SHA3_512: "sha3_512",
+}
+
+_SYMMETRIC = frozenset({ALG_AES, ALG_SM4, ALG_CAMELLIA})
+_SYM_MODES = frozenset({0x0040, 0x0041, 0x0042, 0x0043, 0x0044, ALG_NULL})  # CTR OFB CBC CFB ECB
+_RSA_SCHEMES_WITH_HASH = frozenset({ALG_RSASSA, ALG_RSAPSS, ALG_OAEP})
+_ECC_SCHEMES_WITH_HASH = frozenset({ALG_ECDSA, ALG_ECDH, ALG_SM2, ALG_ECSCHNORR, ALG_ECMQV})
+_KDFS = frozenset({ALG_MGF1, ALG_KDF1_SP800_56A, ALG_KDF2, ALG_KDF1_SP800_108})
+_ECC_SIGNATURES = frozenset({ALG_ECDSA, ALG_ECDAA, ALG_SM2, ALG_ECSCHNORR})
+
+# TPM_ECC_CURVE identifier -> coordinate size in bytes (TCG Algorithm Registry).
+CURVE_COORDINATE_SIZES: dict[int, int] = {
+    0x0001: 24,  # NIST P-192
+    0x0002: 28,  # NIST P-224
+    0x0003: 32,  # NIST P-256
+    0x0004: 48,  # NIST P-384
+    0x0005: 66,  # NIST P-521
+    0x0010: 32,  # BN P-256
+    0x0011: 80,  # BN P-638
+    0x0020: 32,  # SM2 P-256
+    0x0030: 32,  # brainpoolP256r1
+    0x0031: 48,  # brainpoolP384r1
+    0x0032: 64,  # brainpoolP512r1
+    0x0040: 32,  # Curve25519
+    0x0041: 56,  # Curve448
+}
+
+# TPMA_OBJECT bits (TPM 2.0 Part 2 §8.3).
+ATTR_FIXED_TPM = 0x00000002
+ATTR_FIXED_PARENT = 0x00000010
+ATTR_SENSITIVE_DATA_ORIGIN = 0x00000020
+ATTR_RESTRICTED = 0x00010000
+ATTR_RESERVED_MASK = 0xFFF0F309
+
+_MAX_NAME = 66  # TPM2B_NAME: 2-byte hash id + the largest digest (SHA-512)
+_MAX_DATA = 66  # TPM2B_DATA: sizeof(TPMT_HA)
+_MAX_AUTH_POLICY = 64
+_MAX_RSA_BYTES = 512
+_MAX_ECC_PARAMETER = 66
+
+
+class _Reader:
+    """Big-endian reader over one structure; every failure is `MalformedError(check="T8")`."""
+
+    __slots__ = ("_data", "_pos", "_what")
+
+    def __init__(self, data: bytes, what: str) -> None:
+        if not isinstance(data, (bytes, bytearray)):
+            raise MalformedError(f"{what} must be a byte string", check=_CHECK)
+        self._data = bytes(data)
+        self._pos = 0
+        self._what = what
+
+    def fail(self, message: str) -> MalformedError:
+        return MalformedError(f"{self._what}: {message} (at offset {self._pos})", check=_CHECK)
+
+    def take(self, n: int, field: str) -> bytes:
+        if n > len(self._data) - self._pos:
+            raise self.fail(f"{field} needs {n} bytes, {len(self._data) - self._pos} left")
+        chunk = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return chunk
+
+    def u8(self, field: str) -> int:
+        return self.take(1, field)[0]
+
+    def u16(self, field: str) -> int:
+        value: int = struct.unpack(">H", self.take(2, field))[0]
+        return value
+
+    def u32(self, field: str) -> int:
+        value: int = struct.unpack(">I", self.take(4, field))[0]
+        return value
+
+    def u64(self, field: str) -> int:
+        value: int = struct.unpack(">Q", self.take(8, field))[0]
+        return value
+
+    def tpm2b(self, field: str, max_len: int, *, min_len: int = 0) -> bytes:
+        size = self.u16(field + " size")
+        if not min_len <= size <= max_len:
+            raise self.fail(f"{field} holds {size} bytes, allowed {min_len} ... {max_len}")
+        return self.take(size, field)
+
+    def hash_alg(self, field: str, *, allow_null: bool = False) -> int:
+        alg = self.u16(field)
+        if alg in _HASH_SIZES or (allow_null and alg == ALG_NULL):
+            return alg
+        raise self.fail(f"{field} 0x{alg:04x} is not a registered hash algorithm")
+
+    def done(self) -> None:
+        left = len(self._data) - self._pos
+        if left:
+            raise self.fail(f"{left} trailing bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class TpmsAttest:
+    """`TPMS_ATTEST` of type `TPM_ST_ATTEST_CERTIFY` (the `certInfo` of a `tpm` statement)."""
+
+    magic: int
+    type: int
+    qualified_signer: bytes
+    extra_data: bytes
+    clock: int
+    reset_count: int
+    restart_count: int
+    safe: bool
+    firmware_version: int
+    name: bytes
+    qualified_name: bytes
+
+    @classmethod
+    def parse(cls, data: bytes) -> TpmsAttest:
+        """Decode `data` exactly.
+
+        Raises:
+            MalformedError: (T8) short or trailing bytes, wrong magic or type, a TPM2B over 66
+                bytes, `safe` other than 0 or 1.
+        """
+        r = _Reader(data, "certInfo")
+        magic = r.u32("magic")
+        if magic != TPM_GENERATED_VALUE:
+            raise r.fail(f"magic 0x{magic:08x} is not TPM_GENERATED_VALUE 0xff544347")
+        st = r.u16("type")
+        if st != TPM_ST_ATTEST_CERTIFY:
+            raise r.fail(f"type 0x{st:04x} is not TPM_ST_ATTEST_CERTIFY 0x8017")
+        qualified_signer = r.tpm2b("qualifiedSigner", _MAX_NAME)
+        extra_data = r.tpm2b("extraData", _MAX_DATA)
+        clock = r.u64("clock")
+        reset_count = r.u32("resetCount")
+        restart_count = r.u32("restartCount")
+        safe = r.u8("safe")
+        if safe > 1:
+            raise r.fail(f"safe must be 0 or 1, found {safe}")
+        firmware_version = r.u64("firmwareVersion")
+        name = r.tpm2b("attested.name", _MAX_NAME)
+        qualified_name = r.tpm2b("attested.qualifiedName", _MAX_NAME)
+        r.done()
+        return cls(
+            magic=magic,
+            type=st,
+            qualified_signer=qualified_signer,
+            extra_data=extra_data,
+            clock=clock,
+            reset_count=reset_count,
+            restart_count=restart_count,
+            safe=bool(safe),
+            firmware_version=firmware_version,
+            name=name,
+            qualified_name=qualified_name,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TpmtPublic:
+    """`TPMT_PUBLIC` of an RSA or ECC key (the `pubArea` of a `tpm` statement).
+
+    `symmetric`, `scheme` and `kdf` hold the algorithm id followed by its details (`(ALG_NULL,)`
+    when none). RSA keys set `key_bits`, `exponent` (0 means 65 537) and `modulus`; ECC keys set
+    `curve_id`, `x` and `y` (as received, possibly shorter than the coordinate size).
+    `raw` is the structure exactly as received (the name is computed over it).
+    """
+
+    type: int
+    name_alg: int
+    object_attributes: int
+    auth_policy: bytes
+    symmetric: tuple[int, ...]
+    scheme: tuple[int, ...]
+    raw: bytes
+    key_bits: int | None = None
+    exponent: int | None = None
+    modulus: bytes | None = None
+    curve_id: int | None = None
+    kdf: tuple[int, ...] | None = None
+    x: bytes | None = None
+    y: bytes | None = None
+
+    @classmethod
+    def parse(cls, data: bytes) -> TpmtPublic:
+        """Decode `data` exactly.
+
+        Raises:
+            MalformedError: (T8) short or trailing bytes, a type other than RSA/ECC, an
+                unregistered algorithm, curve or mode id, a reserved objectAttributes bit set,
+                an RSA modulus whose length is not keyBits / 8, an ECC coordinate that is empty
+                or longer than the curve's coordinate size.
+        """
+        r = _Reader(data, "pubArea")
+        key_type = r.u16("type")
+        if key_type not in (ALG_RSA, ALG_ECC):
+            raise r.fail(f"type 0x{key_type:04x} is neither TPM_ALG_RSA nor TPM_ALG_ECC")
+        name_alg = r.hash_alg("nameAlg", allow_null=True)
+        attributes = r.u32("objectAttributes")
+        if attributes & ATTR_RESERVED_MASK:
+            raise r.fail(f"objectAttributes 0x{attributes:08x} sets reserved bits")
+        auth_policy = r.tpm2b("authPolicy", _MAX_AUTH_POLICY)
+        symmetric = _symmetric(r)
+        raw = bytes(data)
+        if key_type == ALG_RSA:
+            scheme = _rsa_scheme(r)
+            key_bits = r.u16("keyBits")
+            exponent = r.u32("exponent")
+            modulus = r.tpm2b("unique.rsa", _MAX_RSA_BYTES, min_len=1)
+            if key_bits % 8 or len(modulus) != key_bits // 8:
+                raise r.fail(f"modulus holds {len(modulus)} bytes but keyBits is {key_bits}")
+            r.done()
+            return cls(
+                type=key_type, name_alg=name_alg, object_attributes=attributes,
+                auth_policy=auth_policy, symmetric=symmetric, scheme=scheme, raw=raw,
+                key_bits=key_bits, exponent=exponent, modulus=modulus,
+            )  # fmt: skip
+        scheme = _ecc_scheme(r)
+        curve_id = r.u16("curveID")
+        size = CURVE_COORDINATE_SIZES.get(curve_id)
+        if size is None:
+            raise r.fail(f"curveID 0x{curve_id:04x} is not a registered TPM_ECC_CURVE")
+        kdf = _kdf(r)
+        x = r.tpm2b("unique.ecc.x", size, min_len=1)
+        y = r.tpm2b("unique.ecc.y", size, min_len=1)
+        r.done()
+        return cls(
+            type=key_type, name_alg=name_alg, object_attributes=attributes,
+            auth_policy=auth_policy, symmetric=symmetric, scheme=scheme, raw=raw,
+            curve_id=curve_id, kdf=kdf, x=x, y=y,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TpmtSignature:
+    """`TPMT_SIGNATURE` (the `sig` of a `tpm` statement).
+
+    `signature` is set for RSASSA/RSAPSS (and holds the digest for HMAC); `r` and `s` for the
+    ECC schemes. `hash_alg` is `ALG_NULL` for a NULL signature.
+    """
+
+    sig_alg: int
+    hash_alg: int
+    signature: bytes | None = None
+    r: bytes | None = None
+    s: bytes | None = None
+
+    @classmethod
+    def parse(cls, data: bytes) -> TpmtSignature:
+        """Decode `data` exactly.
+
+        Raises:
+            MalformedError: (T8) short or trailing bytes, an unregistered signature or hash
+                algorithm, a signature over 512 bytes, r or s over 66 bytes.
+        """
+        rd = _Reader(data, "sig")
+        sig_alg = rd.u16("sigAlg")
+        if sig_alg in (ALG_RSASSA, ALG_RSAPSS):
+            hash_alg = rd.hash_alg("hash")
+            signature = rd.tpm2b("signature", _MAX_RSA_BYTES)
+            rd.done()
+            return cls(sig_alg=sig_alg, hash_alg=hash_alg, signature=signature)
+        if sig_alg in _ECC_SIGNATURES:
+            hash_alg = rd.hash_alg("hash")
+            r = rd.tpm2b("signatureR", _MAX_ECC_PARAMETER)
+            s = rd.tpm2b("signatureS", _MAX_ECC_PARAMETER)
+            rd.done()
+            return cls(sig_alg=sig_alg, hash_alg=hash_alg, r=r, s=s)
+        if sig_alg == ALG_HMAC:
+            hash_alg = rd.hash_alg("hash")
+            digest = rd.take(_HASH_SIZES[hash_alg], "digest")
+            rd.done()
+            return cls(sig_alg=sig_alg, hash_alg=hash_alg, signature=digest)
+        if sig_alg == ALG_NULL:
+            rd.done()
+            return cls(sig_alg=sig_alg, hash_alg=ALG_NULL)
+        raise rd.fail(f"sigAlg 0x{sig_alg:04x} is not a registered signature scheme")
+
+
+def _symmetric(r: _Reader) -> tuple[int, ...]:
+    alg = r.u16("symmetric.algorithm")
+    if alg == ALG_NULL:
+        return (alg,)
+    if alg not in _SYMMETRIC:
+        raise r.fail(f"symmetric algorithm 0x{alg:04x} is not AES, SM4, CAMELLIA or NULL")
+    key_bits = r.u16("symmetric.keyBits")
+    mode = r.u16("symmetric.mode")
+    if mode not in _SYM_MODES:
+        raise r.fail(f"symmetric mode 0x{mode:04x} is not a registered block cipher mode")
+    return (alg, key_bits, mode)
+
+
+def _rsa_scheme(r: _Reader) -> tuple[int, ...]:
+    alg = r.u16("scheme")
+    if alg in (ALG_NULL, ALG_RSAES):
+        return (alg,)
+    if alg in _RSA_SCHEMES_WITH_HASH:
+        return (alg, r.hash_alg("scheme.hashAlg"))
+    raise r.fail(f"RSA scheme 0x{alg:04x} is not registered")
+
+
+def _ecc_scheme(r: _Reader) -> tuple[int, ...]:
+    alg = r.u16("scheme")
+    if alg == ALG_NULL:
+        return (alg,)
+    if alg in _ECC_SCHEMES_WITH_HASH:
+        return (alg, r.hash_alg("scheme.hashAlg"))
+    if alg == ALG_ECDAA:
+        return (alg, r.hash_alg("scheme.hashAlg"), r.u16("scheme.count"))
+    raise r.fail(f"ECC scheme 0x{alg:04x} is not registered")
+
+
+def _kdf(r: _Reader) -> tuple[int, ...]:
+    alg = r.u16("kdf")
+    if alg == ALG_NULL:
+        return (alg,)
+    if alg in _KDFS:
+        return (alg, r.hash_alg("kdf.hashAlg"))
+    raise r.fail(f"kdf 0x{alg:04x} is not registered")
+
+
+def compute_name(name_alg: int, pub_area: bytes) -> bytes:
+    """The TPM name of an object: `nameAlg` (u16 big-endian) followed by H_nameAlg(`pub_area`).
+
+    `pub_area` must be the bytes as received: re-encoding could hide a difference.
+
+    Raises:
+        PolicyError: (T11) `name_alg` is not a hash this library can compute.
+    """
+    hash_name = _HASHLIB_NAMES.get(name_alg)
+    if hash_name is None:
+        raise PolicyError(f"nameAlg 0x{name_alg:04x} is not supported", check="T11")
+    return struct.pack(">H", name_alg) + hashlib.new(hash_name, bytes(pub_area)).digest()

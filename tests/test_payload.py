@@ -1,0 +1,185 @@
+"""parse_challenge_payload: the ACME challenge response payload (SPEC §2.6, §3.1, check J1)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attestverify.errors import AttestationError, MalformedError
+from attestverify.payload import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, parse_challenge_payload
+
+ATT_OBJ = "o2NmbXRlYXBwbGVnYXR0U3RtdKA"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        json.dumps({"attObj": ATT_OBJ}).encode(),
+        json.dumps({"attObj": ATT_OBJ}),
+        bytearray(json.dumps({"attObj": ATT_OBJ}).encode()),
+        memoryview(json.dumps({"attObj": ATT_OBJ}).encode()),
+        {"attObj": ATT_OBJ},
+        f' \n{{"attObj": "{ATT_OBJ}"}}\n',
+    ],
+)
+def test_returns_att_obj_for_every_input_form(payload: object) -> None:
+    assert parse_challenge_payload(payload) == ATT_OBJ  # type: ignore[arg-type]
+
+
+def test_other_members_are_ignored_including_error() -> None:
+    payload = {"attObj": ATT_OBJ, "error": {"type": "urn:x", "detail": "device says no"}, "extra": [1, 2]}
+    assert parse_challenge_payload(json.dumps(payload)) == ATT_OBJ
+
+
+def test_att_obj_is_returned_unchecked() -> None:
+    # The base64url rules are verify()'s (D2); the payload parser only extracts the string.
+    assert parse_challenge_payload('{"attObj": "not base64url!"}') == "not base64url!"
+
+
+def test_unicode_escapes_are_decoded() -> None:
+    assert parse_challenge_payload('{"att\\u004fbj": "ab\\u0063"}') == "abc"
+
+
+def _j1(payload: object) -> MalformedError:
+    with pytest.raises(MalformedError) as exc:
+        parse_challenge_payload(payload)  # type: ignore[arg-type]
+    assert exc.value.code == "malformed"
+    return exc.value
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{}",
+        '{"attobj": "abc"}',
+        '{"attObj": null}',
+        '{"attObj": 1}',
+        '{"attObj": ["abc"]}',
+        '{"attObj": {"x": "abc"}}',
+        '{"attObj": true}',
+        '{"error": "bad"}',
+        {"attObj": b"abc"},
+        {"other": "abc"},
+    ],
+)
+def test_missing_or_non_string_att_obj_is_j1(payload: object) -> None:
+    assert _j1(payload).check == "J1"
+
+
+@pytest.mark.parametrize("payload", ["[]", '"abc"', "1", "null", '["attObj"]'])
+def test_top_level_not_an_object_is_j1(payload: str) -> None:
+    assert _j1(payload).check == "J1"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"attObj": "\xff"}',
+        b"\xef\xbb\xbf" + b'{"attObj": "abc"}',  # BOM
+        '{"attObj": "abc"',
+        '{"attObj": "abc"} x',
+        '{"attObj": "abc", "n": NaN}',
+        '{"attObj": "abc", "n": Infinity}',
+        "{'attObj': 'abc'}",
+        "",
+        b"",
+        '{"attObj": "abc", "n": 1' + "0" * 5000 + "}",  # beyond int digit limit
+    ],
+)
+def test_invalid_json_or_encoding_is_j1(payload: object) -> None:
+    assert _j1(payload).check == "J1"
+
+
+def test_duplicate_att_obj_member_is_j1() -> None:
+    # json keeps the last duplicate; another parser (the ACME server's) may keep the first.
+    err = _j1('{"attObj": "abc", "attObj": "def"}')
+    assert err.check == "J1"
+
+
+def test_duplicate_att_obj_in_a_nested_member_is_ignored() -> None:
+    assert parse_challenge_payload('{"attObj": "abc", "x": {"attObj": 1, "attObj": 2}}') == "abc"
+
+
+def test_size_bound_is_j1() -> None:
+    padding = " " * (MAX_PAYLOAD_BYTES - len('{"attObj":"abc"}') + 1)
+    payload = '{"attObj":"abc"}' + padding
+    assert _j1(payload).check == "J1"
+    assert _j1(payload.encode()).check == "J1"
+    assert parse_challenge_payload(payload[:-1]) == "abc"
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_deep_nesting_is_j1_quickly(opener: str) -> None:
+    payload = '{"attObj": "abc", "x": ' + opener * 300_000
+    start = time.perf_counter()
+    assert _j1(payload).check == "J1"
+    assert time.perf_counter() - start < 2.0
+
+
+def test_nesting_at_the_limit_is_accepted() -> None:
+    inner = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    assert parse_challenge_payload('{"attObj": "abc", "x": ' + inner + "}") == "abc"
+    deeper = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert _j1('{"attObj": "abc", "x": ' + deeper + "}").check == "J1"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    payload = json.dumps({"attObj": "abc", "note": "[" * 10_000 + '\\"{' * 100})
+    assert parse_challenge_payload(payload) == "abc"
+
+
+@pytest.mark.parametrize("payload", [None, 1, 1.5, ["attObj"], object()])
+def test_wrong_input_type_is_j1(payload: object) -> None:
+    assert _j1(payload).check == "J1"
+
+
+class _Hostile(Mapping[object, object]):
+    def __getitem__(self, key: object) -> object:
+        raise RuntimeError("boom")
+
+    def __iter__(self) -> Iterator[object]:
+        raise RuntimeError("boom")
+
+    def __len__(self) -> int:
+        return 1
+
+    def __contains__(self, key: object) -> bool:
+        raise TypeError("boom")
+
+
+def test_hostile_mapping_becomes_malformed() -> None:
+    err = _j1(_Hostile())
+    assert err.check == "J1"
+    assert isinstance(err.__cause__, TypeError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300)))
+def test_any_bytes_or_text_gives_a_string_or_attestation_error(payload: bytes | str) -> None:
+    try:
+        assert isinstance(parse_challenge_payload(payload), str)
+    except AttestationError as err:
+        assert err.check == "J1"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["attObj", "error", "x"]), _JSON, max_size=3))
+def test_any_json_object_follows_the_rule(obj: dict[str, object]) -> None:
+    text = json.dumps(obj)
+    if isinstance(obj.get("attObj"), str):
+        assert parse_challenge_payload(text) == obj["attObj"]
+        assert parse_challenge_payload(obj) == obj["attObj"]
+    else:
+        assert _j1(text).check == "J1"
