@@ -40,6 +40,8 @@ from .identity import (
     fingerprint,
 )
 from .identifiers import format_identifier, parse_identifier
+from .inspection import inspect
+from .payload import parse_challenge_payload
 
 __version__ = "0.1.0"
 
@@ -67,6 +69,8 @@ __all__ = [
     "UsageError",
     "fingerprint",
     "format_identifier",
+    "inspect",
+    "parse_challenge_payload",
     "parse_identifier",
     "verify",
     "verify_csr",

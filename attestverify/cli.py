@@ -26,7 +26,7 @@ from cryptography import x509
 from .api import FORMATS, verify
 from .errors import AttestationError, UsageError
 from .identity import DeviceIdentity
-from .inspect import inspect, jsonable
+from .inspection import inspect, jsonable
 from .payload import parse_challenge_payload
 
 __all__ = ["main"]

@@ -50,9 +50,12 @@ __all__ = [
     "RSA_PARAMS_ABSENT",
     "SHA1_CHAIN",
     "SigAlg",
+    "UnimplementedExtensionError",
     "cert_label",
     "search",
+    "public_key",
     "sig_alg",
+    "spki_der",
 ]
 
 LEGACY_F9 = "yubikey-legacy-f9"
@@ -144,6 +147,23 @@ def sig_alg(cert: x509.Certificate) -> SigAlg | None:
         return None
 
 
+def spki_der(cert: x509.Certificate) -> bytes:
+    """The SubjectPublicKeyInfo DER of `cert`, also for key types `cryptography` cannot load."""
+    try:
+        return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    except Exception:  # noqa: BLE001 - unsupported algorithm: fall back to the encoded bytes
+        parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+        return bytes(parsed["tbs_certificate"]["subject_public_key_info"].dump())
+
+
+def public_key(cert: x509.Certificate) -> object:
+    """`cert.public_key()`, or None for a key type `cryptography` does not support."""
+    try:
+        return cert.public_key()
+    except Exception:  # noqa: BLE001 - an unsupported key can never verify anything
+        return None
+
+
 def cert_label(cert: x509.Certificate, role: str) -> str:
     """`role (subject)` for messages; the subject is shortened, it is attacker-controlled."""
     try:
@@ -198,8 +218,7 @@ class _Node:
         return self.cert.not_valid_before_utc <= now <= self.cert.not_valid_after_utc
 
     def spki_sha256(self) -> str:
-        spki = self.cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-        return hashlib.sha256(spki).hexdigest()
+        return hashlib.sha256(spki_der(self.cert)).hexdigest()
 
     def legacy_f9_profile(self) -> str | None:
         """Why this certificate cannot be the F of relaxation (a), or None when it can."""
@@ -216,14 +235,26 @@ class _Node:
         return None
 
 
+class UnimplementedExtensionError(UntrustedChainError):
+    """The path carries an extension the fallback does not implement (nameConstraints, policyConstraints).
+
+    When the search only explains a tier-1 rejection, the caller prefers tier 1's own reason.
+    """
+
+
 class _Reject(Exception):
     """One failed step of the search, kept to explain the final rejection."""
 
-    def __init__(self, depth: int, rule: str, message: str) -> None:
+    def __init__(self, depth: int, rule: str, message: str, unimplemented: bool = False) -> None:
         super().__init__(message)
+        self.unimplemented = unimplemented
         self.depth = depth
         self.rule = rule
         self.message = message
+
+
+class _Budget(_Reject):
+    """The signature budget is spent: the search stops, whatever else was found."""
 
 
 class _Search:
@@ -237,9 +268,9 @@ class _Search:
         self.checks = 0
         self.best: _Reject | None = None
 
-    def fail(self, depth: int, rule: str, message: str) -> None:
+    def fail(self, depth: int, rule: str, message: str, unimplemented: bool = False) -> None:
         if self.best is None or depth > self.best.depth:
-            self.best = _Reject(depth, rule, message)
+            self.best = _Reject(depth, rule, message, unimplemented)
 
     def visit(
         self, path: list[_Node], used: frozenset[str], legacy: bool
@@ -264,10 +295,10 @@ class _Search:
                 continue
             try:
                 found = self.step(path, used, legacy, issuer, is_anchor)
+            except _Budget:
+                raise
             except _Reject as reject:
-                self.fail(reject.depth, reject.rule, reject.message)
-                if reject.rule == "P2" and self.checks >= MAX_SIGNATURE_CHECKS:
-                    raise
+                self.fail(reject.depth, reject.rule, reject.message, reject.unimplemented)
                 continue
             if found is not None:
                 return found
@@ -283,14 +314,15 @@ class _Search:
         if not issuer.valid_at(self.now):
             raise _Reject(depth, "P4", f"{issuer.label} is not valid at {self.now.isoformat()}")
         if issuer.ext_problem is not None:
-            raise _Reject(depth, issuer.ext_problem[0], f"{issuer.label} {issuer.ext_problem[1]}")
+            rule, why = issuer.ext_problem
+            raise _Reject(depth, rule, f"{issuer.label} {why}", unimplemented=rule == "P5")
         f9 = False
         if issuer.bc is None:
             if is_anchor or LEGACY_F9 not in self.enabled or depth != 1:
                 raise _Reject(depth, "P5", f"{issuer.label} has no basicConstraints, so it is not a CA")
-            why = issuer.legacy_f9_profile()
-            if why is not None:
-                raise _Reject(depth, "P5", f"{issuer.label} is not a legacy YubiKey F9: it {why}")
+            unfit = issuer.legacy_f9_profile()
+            if unfit is not None:
+                raise _Reject(depth, "P5", f"{issuer.label} is not a legacy YubiKey F9: it {unfit}")
             if child.bc is not None and child.bc.ca:
                 raise _Reject(depth, "P5", f"{child.label} is a CA below a legacy F9")
             f9 = True
@@ -334,12 +366,11 @@ class _Search:
             if SHA1_CHAIN not in self.enabled:
                 raise _Reject(depth, "P7", f"{child.label} is signed with SHA-1, which is not allowed here")
             used.add(SHA1_CHAIN)
-        key = issuer.cert.public_key()
-        verify = _verifier(alg, key)
+        verify = _verifier(alg, public_key(issuer.cert))
         if isinstance(verify, str):
             raise _Reject(depth, "P7", f"{child.label}: {verify}")
         if self.checks >= MAX_SIGNATURE_CHECKS:
-            raise _Reject(depth, "P2", f"gave up after {MAX_SIGNATURE_CHECKS} signature checks")
+            raise _Budget(depth, "P2", f"gave up after {MAX_SIGNATURE_CHECKS} signature checks")
         self.checks += 1
         try:
             verify(child.cert.signature, child.cert.tbs_certificate_bytes)
@@ -416,7 +447,7 @@ def _anchor_problem(node: _Node, now: datetime) -> tuple[str, str] | None:
         return "P1", "is not a CA (basicConstraints cA=TRUE), so it cannot be a trust anchor"
     if not node.valid_at(now):
         return "P4", f"(trust anchor) is not valid at {now.isoformat()}"
-    problem = issuer_key_problem(node.cert.public_key())
+    problem = issuer_key_problem(public_key(node.cert))
     if problem is not None:
         return "P7", problem
     return None
@@ -458,6 +489,8 @@ def search(
         raise UntrustedChainError(
             f"a certificate has undecodable extensions: {exc}", check=check, rule="P6"
         ) from None
+    if not anchor_nodes:
+        raise UntrustedChainError("no trust anchors for this format", check=check, rule="P1")
     for node in anchor_nodes:
         node.unusable = _anchor_problem(node, now)
     if any(leaf_node.der == a.der or leaf_node.spki_sha256() == a.spki_sha256() for a in anchor_nodes):
@@ -468,23 +501,25 @@ def search(
         )
     if leaf_node.ext_problem is not None:
         rule, why = leaf_node.ext_problem
-        raise UntrustedChainError(f"{leaf_node.label} {why}", check=check, rule=rule)
+        error = UnimplementedExtensionError if rule == "P5" else UntrustedChainError
+        raise error(f"{leaf_node.label} {why}", check=check, rule=rule)
     usable: list[_Node] = []
     search_state = _Search(anchor_nodes, usable, now, enabled_set)
     for node in cand_nodes:
         if any(node.der == a.der for a in anchor_nodes) or node.der == leaf_node.der:
             continue
-        problem = issuer_key_problem(node.cert.public_key())
+        problem = issuer_key_problem(public_key(node.cert))
         if problem is None:
             usable.append(node)
         elif node.subject == leaf_node.issuer or any(node.subject == c.issuer for c in cand_nodes):
             search_state.fail(1, "P7", f"{node.label}: {problem}")
     try:
         found = search_state.visit([leaf_node], frozenset(), False)
-    except _Reject:
-        found = None
+    except _Budget as spent:
+        raise UntrustedChainError(spent.message, check=check, rule=spent.rule) from None
     if found is None:
         best = search_state.best or _Reject(0, "P3", "no path to a trust anchor")
-        raise UntrustedChainError(best.message, check=check, rule=best.rule)
+        error = UnimplementedExtensionError if best.unimplemented else UntrustedChainError
+        raise error(best.message, check=check, rule=best.rule)
     path, used = found
     return tuple(n.cert for n in path), tuple(sorted(used))

@@ -23,15 +23,18 @@ What tier 1 does, found by experiment with cryptography 50.0 (tests pin each poi
 
 Real-data quirks (testdata/) and where they go:
 
-| quirk | example | result |
-|---|---|---|
-| F9 without basicConstraints (YubiKey firmware 4.3.x, 5.2.4) | `step/ovh-fw435-s5970478` | tier 1 rejects; tier 2 accepts with `yubikey-legacy-f9` (step only) |
-| F9 without basicConstraints under Yubico U2F Root CA | `step/pivgo-validchain2018-fw437` | rejected with the default step anchors; with `roots=[U2F root]` rejected too: the root's pathLenConstraint 0 leaves no room for F (P5) |
-| RSA PKCS#1 v1.5 AlgorithmIdentifier without NULL (YubiKey 5.7.4 F9) | `step/pkbrocks-fw574-*` | tier 1 rejects; tier 2 accepts with `rsa-sig-params-absent` |
-| 5-level Yubico 5.7.4 chains | `step/ovh-fw574-s32718477` | tier 1 |
-| Windows AK chains, critical SAN and certificatePolicies | `tpm/webauthn-*` | tier 1 |
-| SHA-1 TPM vendor CAs | `roots/infineon/IFX_TPM_EK_Root_CA.pem` | tier 2 with `tpm-sha1-chain` when enabled, else rejected (P7) |
-| non-DER Nuvoton names, STM non-minimal serials | `tpm/keylime-nuvoton-root-ca-2110-non-der` | `parse_x5c` raises `malformed` |
+* F9 without basicConstraints (YubiKey firmware 4.3.x, 5.2.4; `step/ovh-fw435-s5970478`): tier 1
+  rejects; tier 2 accepts with `yubikey-legacy-f9` (format `step` only).
+* F9 without basicConstraints under Yubico U2F Root CA (`step/pivgo-validchain2018-fw437`): rejected
+  with the default step anchors (P3, no issuer); with `roots=[U2F root]` rejected too, because that
+  root's pathLenConstraint 0 leaves no room for F (P5).
+* RSA PKCS#1 v1.5 AlgorithmIdentifier without NULL on the 5.7.4 F9 (`step/pkbrocks-fw574-*`): tier 1
+  rejects; tier 2 accepts with `rsa-sig-params-absent`. `step/ovh-fw574-*` (5 levels) passes tier 1.
+* Windows AK chains with critical SAN and certificatePolicies (`tpm/webauthn-*`): tier 1.
+* SHA-1 TPM vendor CAs (`roots/infineon/IFX_TPM_EK_Root_CA.pem` and its intermediates): tier 2 with
+  `tpm-sha1-chain` when enabled, else P7.
+* Non-DER Nuvoton names, STM non-minimal serials, trailing bytes, ECDSA AlgorithmIdentifiers with
+  NULL (Intel OnDie): cryptography 50 refuses to parse them, `parse_x5c` raises `malformed`.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
 from . import pinned
@@ -114,8 +117,15 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.DER)
 
 
-def _spki(cert: x509.Certificate) -> bytes:
-    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+def _decodable(cert: x509.Certificate) -> bool:
+    # Caller-supplied roots and intermediates did not go through parse_x5c.
+    try:
+        cert.extensions  # noqa: B018
+        cert.subject.public_bytes()
+        cert.issuer.public_bytes()
+    except Exception:  # noqa: BLE001 - such a certificate is simply never used
+        return False
+    return True
 
 
 def _tier1(
@@ -214,13 +224,13 @@ def validate_path(
     if now.tzinfo is None or now.utcoffset() is None:
         raise UsageError("now must be a tz-aware datetime", check="D1")
     now = now.astimezone(timezone.utc)
-    anchor_list = list(dict.fromkeys(anchors, None))
+    anchor_list = [a for a in dict.fromkeys(anchors, None) if _decodable(a)]
     anchor_ders = {_der(a) for a in anchor_list}
-    anchor_spkis = {_spki(a) for a in anchor_list}
+    anchor_spkis = {pinned.spki_der(a) for a in anchor_list}
     leaf_label = pinned.cert_label(leaf, "leaf")
     # P9: cryptography accepts a store certificate as a one-element chain; a leaf carrying an
     # anchor's key is an anchor in disguise.
-    if _der(leaf) in anchor_ders or _spki(leaf) in anchor_spkis:
+    if _der(leaf) in anchor_ders or pinned.spki_der(leaf) in anchor_spkis:
         raise UntrustedChainError(f"{leaf_label} is a trust anchor itself", check=check, rule="P9")
     if leaf.subject.public_bytes() == leaf.issuer.public_bytes():
         raise UntrustedChainError(
@@ -233,10 +243,10 @@ def validate_path(
     seen: set[bytes] = set()
     for cert in candidates:
         der = _der(cert)
-        if der in seen or der in anchor_ders or der == leaf_der:
+        if der in seen or der in anchor_ders or der == leaf_der or not _decodable(cert):
             continue
         seen.add(der)
-        if issuer_key_problem(_public_key(cert)) is None:
+        if issuer_key_problem(pinned.public_key(cert)) is None:
             pool.append(cert)
     chain, reason = None, "no trust anchor is a CA valid now with an allowed key"
     if usable_anchors:
@@ -246,7 +256,14 @@ def validate_path(
     enabled = _triggers([leaf, *pool], allow_legacy_f9=allow_legacy_f9, allow_sha1=allow_sha1)
     # With a trigger the pinned validator may accept (using a relaxation); without one it only
     # explains the rejection, naming the certificate and the rule. Its result never counts then.
-    found, used = pinned.search(leaf, list(candidates), anchor_list, now, check=check, enabled=enabled)
+    try:
+        everything = [c for c in candidates if _decodable(c)]
+        found, used = pinned.search(leaf, everything, anchor_list, now, check=check, enabled=enabled)
+    except pinned.UnimplementedExtensionError:
+        if enabled or not usable_anchors:
+            raise
+        # Explaining a tier-1 refusal: tier 1 does implement nameConstraints, its reason is the real one.
+        found, used = (), ()
     if enabled and used:
         return ValidatedPath(found, used)
     raise UntrustedChainError(
@@ -254,13 +271,6 @@ def validate_path(
         check=check,
         rule=_tier1_rule(reason),
     )
-
-
-def _public_key(cert: x509.Certificate) -> object:
-    try:
-        return cert.public_key()
-    except Exception:  # noqa: BLE001 - an unsupported key type can never be an issuer
-        return None
 
 
 def _usable_anchor(anchor: x509.Certificate, now: datetime) -> bool:
@@ -271,4 +281,4 @@ def _usable_anchor(anchor: x509.Certificate, now: datetime) -> bool:
         return False
     if not bc.ca or not anchor.not_valid_before_utc <= now <= anchor.not_valid_after_utc:
         return False
-    return issuer_key_problem(_public_key(anchor)) is None
+    return issuer_key_problem(pinned.public_key(anchor)) is None

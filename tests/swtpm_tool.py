@@ -35,8 +35,8 @@ from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-import pki  # noqa: E402
-import tpm_pki  # noqa: E402
+import pki
+import tpm_pki
 
 # (name, AK template, attested-key template, COSE alg of the statement)
 VARIANTS: tuple[tuple[str, str, str, int], ...] = (
@@ -164,8 +164,21 @@ def manufacturer(esapi: Any) -> str:
     return "id:49424D00"
 
 
-def certify(esapi: Any, name: str, ak_template: str, key_template: str, alg: int, extra_data: bytes) -> Certified:
-    """Create an AK and a key under a fresh SRK, certify the key with the AK, flush all three."""
+def certify(  # noqa: PLR0917 - mirrors the VARIANTS tuple
+    esapi: Any,
+    name: str,
+    ak_template: str,
+    key_template: str,
+    alg: int,
+    extra_data: bytes,
+    *,
+    key_extra_attributes: int = 0,
+    key_name_alg: str = "sha256",
+) -> Certified:
+    """Create an AK and a key under a fresh SRK, certify the key with the AK, flush all three.
+
+    `key_extra_attributes` and `key_name_alg` change the attested key's template (negative tests).
+    """
     from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPMA_OBJECT
     from tpm2_pytss.types import TPM2B_DATA, TPM2B_PUBLIC, TPMT_PUBLIC, TPMT_SIG_SCHEME
 
@@ -186,7 +199,11 @@ def certify(esapi: Any, name: str, ak_template: str, key_template: str, alg: int
         )
         ak_priv, ak_pub, _, _, _ = esapi.create(srk, None, TPM2B_PUBLIC(ak_public_t))
         ak = esapi.load(srk, ak_priv, ak_pub)
-        key_public_t = TPMT_PUBLIC.parse(key_template, objectAttributes=base | TPMA_OBJECT.SIGN_ENCRYPT)
+        key_public_t = TPMT_PUBLIC.parse(
+            key_template,
+            objectAttributes=base | TPMA_OBJECT.SIGN_ENCRYPT | key_extra_attributes,
+            nameAlg=key_name_alg,
+        )
         key_priv, key_pub, _, _, _ = esapi.create(srk, None, TPM2B_PUBLIC(key_public_t))
         key = esapi.load(srk, key_priv, key_pub)
         attest, signature = esapi.certify(

@@ -18,7 +18,7 @@ from pki import NOW, TOKEN_HASH
 from vectors import load_vector, read_json
 
 from attestverify.errors import AttestationError, MalformedError
-from attestverify.inspect import MAX_EXTENSION_VALUE, inspect
+from attestverify.inspection import MAX_EXTENSION_VALUE, inspect
 
 APPLE_VECTOR = "apple/nanoca-mda-leaf-TMWFWWWP67"
 TPM_VECTOR = "tpm/webauthn-pywebauthn-tpm-dell-xps-13"

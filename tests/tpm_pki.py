@@ -14,14 +14,13 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
+import pki
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from pyasn1.codec.der import encoder
 from pyasn1.type import char, namedtype, univ
-
-import pki
 
 AIK_OID = x509.ObjectIdentifier("2.23.133.8.3")
 MANUFACTURER_OID = x509.ObjectIdentifier("2.23.133.2.1")
@@ -155,7 +154,9 @@ def _as_version1(cert: x509.Certificate, issuer: pki.Issued) -> x509.Certificate
 def test_ca(label: str = "tpm") -> tuple[pki.Issued, pki.Issued]:
     """A root and an AK-issuing intermediate (EC P-384), cached through the key labels."""
     root = pki.root(f"Test TPM Root {label}")
-    intermediate = pki.issue(pki.name(f"Test AK CA {label}"), pki.ec_key("p384", f"akca-{label}"), root, ca=True)
+    intermediate = pki.issue(
+        pki.name(f"Test AK CA {label}"), pki.ec_key("p384", f"akca-{label}"), root, ca=True
+    )
     return root, intermediate
 
 
@@ -183,7 +184,9 @@ def pub_area(
         numbers = key.public_numbers()
         modulus = numbers.n.to_bytes((key.key_size + 7) // 8, "big")
         head = struct.pack(">HHI", ALG_RSA, name_alg, ATTRS_RSA if attributes is None else attributes)
-        params = symmetric + scheme + struct.pack(">HI", key.key_size if key_bits is None else key_bits, exponent)
+        params = (
+            symmetric + scheme + struct.pack(">HI", key.key_size if key_bits is None else key_bits, exponent)
+        )
         return head + tpm2b(b"") + params + tpm2b(modulus)
     numbers_ec = key.public_numbers()
     size = (key.curve.key_size + 7) // 8

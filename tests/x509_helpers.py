@@ -18,6 +18,13 @@ from pki import NOT_AFTER, NOT_BEFORE, Issued, PrivateKey
 OID_RSA = "2a864886f70d0101"  # 1.2.840.113549.1.1 prefix
 
 
+def der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
 def alg_id(oid_hex: str, params: bytes | None) -> bytes:
     """DER AlgorithmIdentifier from the OID content bytes (hex) and optional parameter DER."""
     oid = bytes.fromhex(oid_hex)
@@ -34,13 +41,6 @@ RSA_MD5 = alg_id(OID_RSA + "04", NULL)
 ECDSA_SHA256 = alg_id("2a8648ce3d040302", None)
 ECDSA_SHA256_NULL = alg_id("2a8648ce3d040302", NULL)
 ECDSA_SHA1 = alg_id("2a8648ce3d0401", None)
-
-
-def der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
 
 
 def tlvs(content: bytes) -> list[bytes]:
@@ -87,7 +87,9 @@ def with_tbs_alg(tbs: bytes, alg: bytes) -> bytes:
 def sign_raw(tbs: bytes, signer: PrivateKey, hash_alg: hashes.HashAlgorithm, pss: bool = False) -> bytes:
     if isinstance(signer, rsa.RSAPrivateKey):
         pad: padding.AsymmetricPadding = (
-            padding.PSS(mgf=padding.MGF1(hash_alg), salt_length=hash_alg.digest_size) if pss else padding.PKCS1v15()
+            padding.PSS(mgf=padding.MGF1(hash_alg), salt_length=hash_alg.digest_size)
+            if pss
+            else padding.PKCS1v15()
         )
         return signer.sign(tbs, pad, hash_alg)
     assert isinstance(signer, ec.EllipticCurvePrivateKey)

@@ -20,6 +20,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -43,7 +44,6 @@ from ..identity import HARDWARE_MODULE, PERMANENT_IDENTIFIER, AcmeIdentifier, De
 from ..roots import bundled
 from . import akcert
 from .structures import (
-    ALG_ECC,
     ALG_ECDSA,
     ALG_NULL,
     ALG_RSA,
@@ -160,9 +160,13 @@ def _check_attested_key(public: TpmtPublic) -> None:
     attributes = public.object_attributes
     for bit, label in _REQUIRED_ATTRIBUTES:
         if not attributes & bit:
-            raise PolicyError(f"the attested key lacks {label} (objectAttributes 0x{attributes:08x})", check="T13")
+            raise PolicyError(
+                f"the attested key lacks {label} (objectAttributes 0x{attributes:08x})", check="T13"
+            )
     if attributes & ATTR_RESTRICTED:
-        raise PolicyError("the attested key is restricted (a TPM-internal key, not a usable one)", check="T13")
+        raise PolicyError(
+            "the attested key is restricted (a TPM-internal key, not a usable one)", check="T13"
+        )
     if public.symmetric[0] != ALG_NULL:
         raise PolicyError("the attested key has a symmetric algorithm; it must be TPM_ALG_NULL", check="T13")
     if public.type == ALG_RSA:
@@ -195,7 +199,9 @@ def _build_key(public: TpmtPublic) -> rsa.RSAPublicKey | ec.EllipticCurvePublicK
         point = b"\x04" + public.x.rjust(size, b"\x00") + public.y.rjust(size, b"\x00")
         return ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[public.curve_id], point)
     except ValueError:
-        raise MalformedError("the attested public key is not a valid key (point not on curve?)", check="T14") from None
+        raise MalformedError(
+            "the attested public key is not a valid key (point not on curve?)", check="T14"
+        ) from None
 
 
 def _verify(att_stmt: Mapping[object, object], expected_extra_data: bytes, opts: _Options) -> DeviceIdentity:
@@ -356,10 +362,10 @@ def verify_certify(
         )
         if not all(isinstance(k, str) for k in att_stmt):
             raise MalformedError("attStmt keys must be text strings", check="D6")
-        return _verify(att_stmt, bytes(expected_extra_data), options)
+        return _verify(cast("Mapping[object, object]", att_stmt), bytes(expected_extra_data), options)
     except AttestationError as err:
         if err.format is None:
             err.format = FORMAT
         raise
-    except Exception as exc:  # noqa: BLE001 - a public entry point promises AttestationError only
+    except Exception as exc:
         raise internal_error(exc, FORMAT) from exc

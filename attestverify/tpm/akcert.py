@@ -111,7 +111,9 @@ def _directory_attributes(san: x509.SubjectAlternativeName) -> dict[str, str]:
                     continue
                 value = attribute.value
                 if not isinstance(value, str) or not value:
-                    raise PolicyError(f"AK certificate SAN TPM {field} is empty or not a string", check=_CHECK)
+                    raise PolicyError(
+                        f"AK certificate SAN TPM {field} is empty or not a string", check=_CHECK
+                    )
                 # A second, different value would let the certificate claim two devices at once.
                 if field in found and found[field] != value:
                     raise PolicyError(
