@@ -152,8 +152,12 @@ def spki_der(cert: x509.Certificate) -> bytes:
     try:
         return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     except Exception:  # noqa: BLE001 - unsupported algorithm: fall back to the encoded bytes
-        parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-        return bytes(parsed["tbs_certificate"]["subject_public_key_info"].dump())
+        pass
+    der = cert.public_bytes(Encoding.DER)
+    try:
+        return bytes(asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"].dump())
+    except Exception:  # noqa: BLE001 - unreadable key: unique per certificate, never equal to an anchor's
+        return b"unreadable:" + der
 
 
 def public_key(cert: x509.Certificate) -> object:

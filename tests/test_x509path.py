@@ -10,6 +10,7 @@ import time
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -17,13 +18,16 @@ from pki import NOW, Issued, ec_key, ed25519_key, issue, name, raw_ext, root, rs
 from vectors import certificate, load_vector, read_bytes, vector_ids
 from x509_helpers import (
     ECDSA_SHA1,
+    ECDSA_SHA256,
     RSA_MD5,
     RSA_SHA1,
     RSA_SHA256_ABSENT,
+    assemble,
     build,
     flip_signature_bit,
     resign,
     resigned,
+    sign_raw,
 )
 
 from attestverify import pinned, x509path
@@ -730,3 +734,28 @@ def test_error_names_certificate_and_position() -> None:
     err = rejected(flip_signature_bit(leaf.cert), [i.cert], [r.cert])
     assert "leaf (CN=Leaf-named)" in err.message
     assert "CN=Inter-named" in err.message
+
+
+def test_undecodable_caller_intermediate_is_ignored() -> None:
+    r, i, leaf = ec_chain("-dup")
+    exts = [raw_ext("1.2.3.4.5", b"\x05\x00"), raw_ext("1.2.3.4.6", b"\x05\x00")]
+    extra = issue(name("DupExtra"), ec_key("p256", "dupx"), r, ca=True, extensions=exts).der
+    renamed = extra.replace(bytes.fromhex("06042a030406"), bytes.fromhex("06042a030405"))
+    dup = x509.load_der_x509_certificate(renamed)
+    assert ok(leaf, [Issued(dup, leaf.key), i], [r]).relaxations == ()
+    assert rejected(leaf.cert, [dup], [r.cert]).rule == "P3"
+
+
+def test_leaf_with_unsupported_key_algorithm_does_not_leak() -> None:
+    r, i, leaf = ec_chain("-unknown-key")
+    ec_public_key_oid = bytes.fromhex("06072a8648ce3d0201")
+    tbs = leaf.cert.tbs_certificate_bytes.replace(ec_public_key_oid, bytes.fromhex("06072a8648ce3d0209"))
+    odd = assemble(tbs, ECDSA_SHA256, sign_raw(tbs, i.key, hashes.SHA256()))
+    with pytest.raises(UnsupportedAlgorithm):
+        odd.public_key()
+    try:
+        path = validate_path(odd, [i.cert], [r.cert], NOW, check="S4")
+    except UntrustedChainError as err:
+        assert err.check == "S4"
+    else:
+        assert path.chain == (odd, i.cert, r.cert)
