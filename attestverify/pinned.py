@@ -39,6 +39,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .errors import UntrustedChainError
@@ -149,10 +150,9 @@ def sig_alg(cert: x509.Certificate) -> SigAlg | None:
 
 def spki_der(cert: x509.Certificate) -> bytes:
     """The SubjectPublicKeyInfo DER of `cert`, also for key types `cryptography` cannot load."""
-    try:
-        return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    except Exception:  # noqa: BLE001 - unsupported algorithm: fall back to the encoded bytes
-        pass
+    key = public_key(cert)
+    if key is not None:
+        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     der = cert.public_bytes(Encoding.DER)
     try:
         return bytes(asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"].dump())
@@ -160,7 +160,7 @@ def spki_der(cert: x509.Certificate) -> bytes:
         return b"unreadable:" + der
 
 
-def public_key(cert: x509.Certificate) -> object:
+def public_key(cert: x509.Certificate) -> CertificatePublicKeyTypes | None:
     """`cert.public_key()`, or None for a key type `cryptography` does not support."""
     try:
         return cert.public_key()
