@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -128,8 +129,12 @@ def _summarize_value(value: object) -> Any:
     return {"type": type(value).__name__}
 
 
-def _key(cert: x509.Certificate) -> dict[str, Any]:
-    key = cert.public_key()
+def _key(cert: x509.Certificate, check: str) -> dict[str, Any]:
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        # The certificate parsed but its key does not (unknown curve, bad point or modulus).
+        raise MalformedError(f"the certificate key does not decode: {type(exc).__name__}", check=check) from None
     summary: dict[str, Any]
     if isinstance(key, ec.EllipticCurvePublicKey):
         summary = {"type": "EC", "curve": key.curve.name, "size": key.curve.key_size}
@@ -237,7 +242,7 @@ def _certificate(index: int, item: bytes, fmt: str, parse_check: str) -> dict[st
         "not_after": _instant(cert.not_valid_after_utc),
         "signature_algorithm": cert.signature_algorithm_oid.dotted_string,
         "sha256": hashlib.sha256(item).hexdigest(),
-        "key": _guard(lambda: _key(cert)),
+        "key": _guard(lambda: _key(cert, parse_check)),
         "extensions": _guard(lambda: _extensions(cert)),
     }
     sig_name = getattr(cert.signature_algorithm_oid, "_name", "Unknown OID")

@@ -116,5 +116,10 @@ def att_stmt(data: bytes, harness: str, keys: tuple[str, ...]) -> Mapping[object
         if fdp.ConsumeIntInRange(0, 7) != 0:  # usually present
             stmt[key] = _value(fdp, key, pool)
     if fdp.ConsumeIntInRange(0, 15) == 0:
-        stmt[_random_value(fdp) if fdp.ConsumeBool() else "extra"] = _random_value(fdp)
+        key = _random_value(fdp)
+        try:
+            hash(key)
+        except TypeError:
+            key = "extra"
+        stmt[key] = _random_value(fdp)
     return stmt

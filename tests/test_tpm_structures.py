@@ -9,6 +9,7 @@ import pathlib
 import struct
 
 import cbor2
+import optional
 import pki
 import pytest
 import tpm_pki
@@ -336,9 +337,7 @@ def test_single_byte_mutations_never_escape(position: int, value: int) -> None:
 
 
 def _pytss() -> object:
-    return pytest.importorskip(
-        "tpm2_pytss.types", reason="tpm2-pytss is not installed (pip install tpm2-pytss)"
-    )
+    return optional.require_module("tpm2_pytss.types", "pip install '.[tpm]'")
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ the committed real swtpm output in tests/test_tpm.py. One swtpm process serves t
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import cbor2
+import optional
 import pki
 import pytest
 import swtpm_tool
@@ -27,9 +27,8 @@ from attestverify.tpm import structures
 
 pytestmark = pytest.mark.swtpm
 
-if shutil.which("swtpm") is None:
-    pytest.skip("swtpm is not on PATH (apt-get install swtpm)", allow_module_level=True)
-pytest.importorskip("tpm2_pytss", reason="tpm2-pytss is not installed (pip install tpm2-pytss)")
+optional.require_binary("swtpm", "apt-get install swtpm swtpm-tools")
+optional.require_module("tpm2_pytss", "pip install '.[tpm]'")
 
 KA_DIGEST = hashlib.sha256(pki.KEY_AUTHORIZATION.encode()).digest()
 
