@@ -134,7 +134,8 @@ def _key(cert: x509.Certificate, check: str) -> dict[str, Any]:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
         # The certificate parsed but its key does not (unknown curve, bad point or modulus).
-        raise MalformedError(f"the certificate key does not decode: {type(exc).__name__}", check=check) from None
+        reason = type(exc).__name__
+        raise MalformedError(f"the certificate key does not decode: {reason}", check=check) from None
     summary: dict[str, Any]
     if isinstance(key, ec.EllipticCurvePublicKey):
         summary = {"type": "EC", "curve": key.curve.name, "size": key.curve.key_size}

@@ -1,8 +1,8 @@
 """Harness: `attestverify.apple.verify_statement` on a decoded-but-fuzzed attStmt.
 
-Byte 0 is the options byte and byte 1 the time byte of `common.context` (anchors bundled or the seed PKI, time,
-relaxations); the rest goes to `structured.att_stmt`. An accepted statement must be a known
-seed identity.
+Byte 0 is the options byte and byte 1 the time byte of `common.context` (anchors bundled or the
+seed PKI, time, relaxations); the rest goes to `structured.att_stmt`. An accepted statement must
+be a known seed identity.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Harness: `attestverify.tpm.verify_statement` and `tpm.verify_certify` on a fuzzed attStmt.
 
-Byte 0 is the options byte and byte 1 the time byte of `common.context`; its bit 0x02 (unused by tpm) switches to
-`verify_certify`, whose expected extraData is picked from SHA-256(KA) and the real WebAuthn
-values. The rest goes to `structured.att_stmt`. An accepted statement must be a known identity.
+Byte 0 is the options byte and byte 1 the time byte of `common.context`; bit 0x02 of byte 0
+(unused by tpm) switches to `verify_certify`, whose expected extraData is picked from
+SHA-256(KA) and the real WebAuthn values. The rest goes to `structured.att_stmt`. An accepted
+statement must be a known identity.
 """
 
 from __future__ import annotations

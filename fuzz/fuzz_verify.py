@@ -1,8 +1,8 @@
 """Harness: `attestverify.verify` on CBOR bytes.
 
-Input layout: bytes 0 and 1 choose the options (anchors bundled or the seed PKI, the
-validation time, relaxation flags, the enabled formats, an identifier), byte 2 the validation time; the rest is the
-statement. Oracle: `common.guard` plus `common.check_accepted` on success.
+Input layout: bytes 0 and 1 choose the options (anchors bundled or the seed PKI, the validation
+time, relaxation flags, the enabled formats, an identifier), byte 2 the validation time; the
+rest is the statement. Oracle: `common.guard` plus `common.check_accepted` on success.
 """
 
 from __future__ import annotations

@@ -69,7 +69,9 @@ class Statement:
 @dataclass
 class Collected:
     statements: list[Statement] = field(default_factory=list)
-    roots: dict[str, list[x509.Certificate]] = field(default_factory=lambda: {"apple": [], "step": [], "tpm": []})
+    roots: dict[str, list[x509.Certificate]] = field(
+        default_factory=lambda: {"apple": [], "step": [], "tpm": []}
+    )
     times: list[str] = field(default_factory=list)
 
     def time_index(self, when: Any) -> int:
@@ -151,7 +153,10 @@ def _generated(c: Collected) -> None:
         "rsa-key": tpm_pki.statement(attested=pki.rsa_key(2048, "tpm-attested"), alg=-7),
         "rs1": tpm_pki.statement(ak=rsa_ak, alg=-65535),
         "permanent-id": tpm_pki.statement(
-            san=[*tpm_pki.tpm_directory(), tpm_pki.permanent_identifier_san("device-42", "1.3.6.1.4.1.99999.1")]
+            san=[
+                *tpm_pki.tpm_directory(),
+                tpm_pki.permanent_identifier_san("device-42", "1.3.6.1.4.1.99999.1"),
+            ]
         ),
         "hardware-module": tpm_pki.statement(
             san=[*tpm_pki.tpm_directory(), tpm_pki.hardware_module_san("1.3.6.1.4.1.99999.2", b"hsm-7")]
@@ -299,7 +304,8 @@ def _asn1_seeds(c: Collected) -> list[bytes]:
 
 
 HARNESSES = (
-    "verify", "verify_b64", "apple", "step", "tpm", "tpm_structures", "asn1", "cbor", "payload", "inspect", "csr",
+    "verify", "verify_b64", "apple", "step", "tpm", "tpm_structures",
+    "asn1", "cbor", "payload", "inspect", "csr",
 )  # fmt: skip
 
 
@@ -309,7 +315,7 @@ def _write(folder: pathlib.Path, seeds: Iterable[bytes]) -> int:
     folder.mkdir(parents=True)
     count = 0
     for seed in seeds:
-        (folder / hashlib.sha1(seed).hexdigest()).write_bytes(seed)  # noqa: S324 - a file name
+        (folder / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
         count += 1
     return count
 
@@ -321,7 +327,7 @@ def _committed_subset(seeds: list[bytes]) -> list[bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commit", action="store_true", help="also rewrite fuzz/seeds/ and fuzz/seeds/_pki/")
+    parser.add_argument("--commit", action="store_true", help="also rewrite fuzz/seeds/ and its _pki/")
     args = parser.parse_args(argv)
 
     c = Collected()
@@ -338,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
             pem = b"".join(r.public_bytes(serialization.Encoding.PEM) for r in roots)
             (PKI_DIR / f"{fmt}-roots.pem").write_bytes(pem)
         (PKI_DIR / "times.json").write_text(json.dumps(c.times, indent=1) + "\n")
-        (PKI_DIR / "tpm-extra-data.json").write_text(json.dumps([e.hex() for e in _extra_data(c)], indent=1) + "\n")
+        extras = [e.hex() for e in _extra_data(c)]
+        (PKI_DIR / "tpm-extra-data.json").write_text(json.dumps(extras, indent=1) + "\n")
         (PKI_DIR / "known.json").write_text(json.dumps(_known_identities(c), indent=1) + "\n")
         (PKI_DIR / "csr-identity.json").write_text(json.dumps(csr_spec, indent=1) + "\n")
         for name, items in seeds.items():

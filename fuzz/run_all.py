@@ -26,7 +26,8 @@ from dataclasses import dataclass
 FUZZ = pathlib.Path(__file__).resolve().parent
 WORK = FUZZ / "corpus-work"
 HARNESSES = (
-    "verify", "verify_b64", "apple", "step", "tpm", "tpm_structures", "asn1", "cbor", "payload", "inspect", "csr",
+    "verify", "verify_b64", "apple", "step", "tpm", "tpm_structures",
+    "asn1", "cbor", "payload", "inspect", "csr",
 )  # fmt: skip
 _STARTUP_GRACE = 60  # seconds on top of --seconds before a harness counts as hung
 
@@ -72,7 +73,9 @@ def run_one(name: str, seconds: int | None, runs: int | None, max_len: int) -> R
     start = time.monotonic()
     limit = None if seconds is None else seconds + _STARTUP_GRACE
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=limit, env=env)
+        proc = subprocess.run(
+            cmd, check=False, capture_output=True, text=True, errors="replace", timeout=limit, env=env
+        )
         output, code = proc.stdout + proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout or b""
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the atheris harnesses (see fuzz/README.md).")
     parser.add_argument("--seconds", type=int, default=None, help="time limit per harness")
     parser.add_argument("--runs", type=int, default=None, help="number of inputs per harness")
-    parser.add_argument("--only", action="append", choices=HARNESSES, help="run only this harness (repeatable)")
+    parser.add_argument("--only", action="append", choices=HARNESSES, help="only this harness (repeatable)")
     parser.add_argument("--jobs", type=int, default=1, help="harnesses run at once (default 1)")
     parser.add_argument("--max-len", type=int, default=8192, help="largest generated input (bytes)")
     args = parser.parse_args(argv)
@@ -106,8 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(HARNESSES)
 
     start = time.monotonic()
+    def one(name: str) -> Result:
+        result = run_one(name, args.seconds, args.runs, args.max_len)
+        print(f"[done] {name}: {result.executions} executions, {len(result.findings)} finding(s)", flush=True)
+        return result
+
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda n: run_one(n, args.seconds, args.runs, args.max_len), names))
+        results = list(pool.map(one, names))
     total = time.monotonic() - start
 
     print(f"{'harness':<16}{'executions':>12}{'exec/s':>9}{'seconds':>9}  findings")
@@ -119,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         for f in r.findings:
             print(f"  {f}")
         print(r.tail)
-    print(f"\ntotal {total:.1f} s, {sum(r.executions for r in results)} executions, {len(failed)} harness(es) with findings")
+    executions = sum(r.executions for r in results)
+    print(f"\ntotal {total:.1f} s, {executions} executions, {len(failed)} harness(es) with findings")
     return 1 if failed else 0
 
 

@@ -30,7 +30,13 @@ from cryptography import x509
 import attestverify
 
 SWTPM_FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "testdata" / "swtpm-generated"
-SWTPM_VARIANTS = ("ak-ecc-key-ecc", "ak-ecc-key-rsa", "ak-rsa-key-ecc", "ak-rsa-key-rsa", "ak-rsa-rs1-key-rsa")
+SWTPM_VARIANTS = (
+    "ak-ecc-key-ecc",
+    "ak-ecc-key-rsa",
+    "ak-rsa-key-ecc",
+    "ak-rsa-key-rsa",
+    "ak-rsa-rs1-key-rsa",
+)
 
 
 @dataclass(frozen=True)

@@ -121,16 +121,20 @@ def test_first_load_of_bundled_roots_races_safely() -> None:
     # Bundled roots through verify() itself, first load raced: every thread sees the same rejection.
     roots_module._load.cache_clear()
     case = statements.step()
-    results = race([lambda: case.verify(roots=None)])
-    assert len(set(results)) == 1
-    assert results[0][0:4] == ("error", "UntrustedChainError", "untrusted-chain", "S4")
+    raced = race([lambda: case.verify(roots=None)])
+    assert len(set(raced)) == 1
+    assert raced[0][0:4] == ("error", "UntrustedChainError", "untrusted-chain", "S4")
 
 
 def test_first_import_of_format_modules_races_safely() -> None:
     """api.py imports format modules on first use; a raced first import must not break anything."""
     cases = statements.all_cases()
     expected = {case.name: summary(case.verify) for case in cases}
-    saved = {name: mod for name, mod in sys.modules.items() if name.startswith(("attestverify.apple", "attestverify.step", "attestverify.tpm"))}
+    saved = {
+        name: mod
+        for name, mod in sys.modules.items()
+        if name.startswith(("attestverify.apple", "attestverify.step", "attestverify.tpm"))
+    }
     try:
         for name in saved:
             del sys.modules[name]
@@ -139,7 +143,12 @@ def test_first_import_of_format_modules_races_safely() -> None:
         for index, case in enumerate(cases):
             assert results[index * THREADS : (index + 1) * THREADS] == [expected[case.name]] * THREADS
     finally:
+        # Put the original module objects back, as sys.modules entries and package attributes,
+        # so later tests (and their monkeypatches) see the modules they imported.
         sys.modules.update(saved)
+        for name, module in saved.items():
+            parent, _, child = name.rpartition(".")
+            setattr(sys.modules[parent], child, module)
 
 
 def _module_containers() -> dict[str, object]:
@@ -161,7 +170,7 @@ def _module_containers() -> dict[str, object]:
 def test_verification_never_writes_module_globals() -> None:
     """Module-level dicts of the package (lookup tables, the format registry) are only read:
     after racing every accepted and rejected case, each is equal to its snapshot from before."""
-    import attestverify.cli  # noqa: F401 - load every module that holds tables
+    import attestverify.cli
     import attestverify.inspection  # noqa: F401
 
     for case in statements.all_cases():

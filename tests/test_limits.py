@@ -199,11 +199,14 @@ def test_x5c_10_ok_11_rejected(case: statements.Case) -> None:
 def test_huge_certificate_inside_the_limit() -> None:
     """A 60 KB leaf (a large ignored extension) verifies, within the 64 KiB statement limit."""
     tree = yk.legacy_tree("p256")
-    big = yk.leaf(tree.f9, tree.leaf.key, extensions=[*yk.yubico_leaf_extensions(), raw_ext("1.3.6.1.4.1.99999.7", b"\x04\x83\x00\xea\x60" + b"\xab" * 60000)])  # fmt: skip
+    blob = raw_ext("1.3.6.1.4.1.99999.7", b"\x04\x82\xea\x60" + b"\xab" * 60000)  # OCTET STRING, 60000 bytes
+    big = yk.leaf(tree.f9, tree.leaf.key, extensions=[*yk.yubico_leaf_extensions(), blob])
     assert len(big.der) > 60000
     data = yk.att_obj([big.der, tree.f9.der], yk.sign(big.key))
     assert len(data) <= MAX_BYTES
-    error, elapsed = timed(lambda: attestverify.verify(data, KEY_AUTHORIZATION, {"step": [tree.root.cert]}, now=NOW))
+    error, elapsed = timed(
+        lambda: attestverify.verify(data, KEY_AUTHORIZATION, {"step": [tree.root.cert]}, now=NOW)
+    )
     assert error is None
     assert elapsed < HANG_GUARD_S
 
@@ -280,7 +283,10 @@ _DEEP = 10**5
         lambda: {"fmt": "step", "attStmt": _deep_dict(_DEEP)},
         lambda: {"fmt": _deep_list(_DEEP), "attStmt": {}},
         lambda: {"fmt": "step", "attStmt": {"x5c": _deep_list(_DEEP), "sig": _deep_list(_DEEP)}},
-        lambda: {"fmt": "tpm", "attStmt": {k: _deep_list(_DEEP) for k in ("ver", "alg", "x5c", "sig", "certInfo", "pubArea")}},
+        lambda: {
+            "fmt": "tpm",
+            "attStmt": {k: _deep_list(_DEEP) for k in ("ver", "alg", "x5c", "sig", "certInfo", "pubArea")},
+        },
         lambda: {"fmt": "apple", "attStmt": {"x5c": [_deep_list(_DEEP)]}},
     ],
     ids=["top-dicts", "attstmt-dicts", "fmt-list", "step-fields", "tpm-fields", "apple-x5c-item"],

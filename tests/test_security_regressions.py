@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from typing import Any
 
 import cbor2
@@ -23,6 +22,7 @@ import yubikey_pki as yk
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from pki import KEY_AUTHORIZATION, NOW, Issued, ec_key, ed25519_key, issue, name, raw_ext, root, rsa_key
 from x509_helpers import RSA_SHA1, RSA_SHA256_ABSENT, build, flip_signature_bit, resign, resigned
 
@@ -44,7 +44,7 @@ _BASE = {"apple": statements.apple, "step": statements.step, "tpm": statements.t
 
 
 def der(cert: x509.Certificate | Issued) -> bytes:
-    return cert.der if isinstance(cert, Issued) else cert.public_bytes(pki.serialization.Encoding.DER)
+    return cert.der if isinstance(cert, Issued) else cert.public_bytes(Encoding.DER)
 
 
 def with_x5c(fmt: str, x5c: list[bytes]) -> dict[str, Any]:
@@ -54,7 +54,9 @@ def with_x5c(fmt: str, x5c: list[bytes]) -> dict[str, Any]:
     return obj
 
 
-def run(fmt: str, x5c: list[bytes], anchors: list[x509.Certificate], **kw: Any) -> attestverify.DeviceIdentity:
+def run(
+    fmt: str, x5c: list[bytes], anchors: list[x509.Certificate], **kw: Any
+) -> attestverify.DeviceIdentity:
     kw.setdefault("now", NOW)
     return attestverify.verify(with_x5c(fmt, x5c), KEY_AUTHORIZATION, {fmt: anchors}, **kw)
 
@@ -124,15 +126,15 @@ def test_rsa_step_leaf_with_firmware_434_is_policy() -> None:
     key = yk.slot_key("rsa2048")
     for fw, fails in (((4, 3, 4), True), ((4, 3, 5), False)):
         leaf = yk.leaf(tree.f9, key, extensions=yk.yubico_leaf_extensions(fw=fw))
-        call = lambda leaf=leaf: attestverify.verify(  # noqa: E731
-            yk.att_obj([leaf.der, tree.f9.der], yk.sign(key)), KEY_AUTHORIZATION, {"step": [tree.root.cert]}, now=NOW
-        )
+        statement = yk.att_obj([leaf.der, tree.f9.der], yk.sign(key))
+        roots = {"step": [tree.root.cert]}
         if fails:
             with pytest.raises(PolicyError) as exc:
-                call()
+                attestverify.verify(statement, KEY_AUTHORIZATION, roots, now=NOW)
             assert exc.value.check == "S5"
         else:
-            assert call().step.firmware_version == (4, 3, 5)  # type: ignore[union-attr]
+            details = attestverify.verify(statement, KEY_AUTHORIZATION, roots, now=NOW).step
+            assert details is not None and details.firmware_version == (4, 3, 5)
 
 
 def _huge_exponent_x5c(anchor: Issued, leaf_key: Any) -> list[bytes]:
@@ -146,7 +148,9 @@ def _huge_exponent_x5c(anchor: Issued, leaf_key: Any) -> list[bytes]:
     ca = ((x509.BasicConstraints(True, None), True),)
     certs = [build(name("Huge9"), anchor.cert.subject, huge("huge9"), signer, extensions=ca)]
     for k in range(8, 0, -1):
-        certs.insert(0, build(name(f"Huge{k}"), name(f"Huge{k + 1}"), huge(f"huge{k}"), signer, extensions=ca))
+        certs.insert(
+            0, build(name(f"Huge{k}"), name(f"Huge{k + 1}"), huge(f"huge{k}"), signer, extensions=ca)
+        )
     leaf = build(name("HugeLeaf"), name("Huge1"), leaf_key, signer)
     return [der(leaf), *map(der, certs)]
 
@@ -158,13 +162,12 @@ def test_huge_exponent_x5c_rejected_fast(fmt: str) -> None:
     anchor = root("HugeAnchor", rsa_key(2048, "huge-anchor"))
     x5c = _huge_exponent_x5c(anchor, ec_key("p256", "huge-leaf").public_key())
     assert len(x5c) == 10
-    run_once = lambda: untrusted(fmt, x5c, [anchor.cert])  # noqa: E731
-    run_once()  # warm imports and caches; the bound is about the rejection itself
+    untrusted(fmt, x5c, [anchor.cert])  # warm imports and caches; the bound is about the rejection
     start = time.perf_counter()
-    err = run_once()
+    err = untrusted(fmt, x5c, [anchor.cert])
     elapsed = time.perf_counter() - start
     assert elapsed < 0.1, f"{elapsed * 1000:.1f} ms"
-    assert err.rule in ("P7", "P3", "P2")
+    assert err.rule == "P7"
 
 
 def test_customer_anchor_cannot_issue_basic_constraints_less_f9() -> None:
@@ -183,7 +186,9 @@ def test_customer_anchor_cannot_issue_basic_constraints_less_f9() -> None:
 
 def _upn(value: str) -> x509.OtherName:
     body = value.encode()
-    return x509.OtherName(x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3"), b"\x0c" + bytes([len(body)]) + body)
+    return x509.OtherName(
+        x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3"), b"\x0c" + bytes([len(body)]) + body
+    )
 
 
 def _tpm_identity() -> tuple[attestverify.DeviceIdentity, Any]:
@@ -197,7 +202,7 @@ def _tpm_identity() -> tuple[attestverify.DeviceIdentity, Any]:
 def _csr(key: Any, sans: list[x509.GeneralName]) -> bytes:
     builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([]))
     builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(key, hashes.SHA256()).public_bytes(pki.serialization.Encoding.DER)
+    return builder.sign(key, hashes.SHA256()).public_bytes(Encoding.DER)
 
 
 def test_csr_for_another_permanent_identifier_is_identifier_mismatch() -> None:
@@ -205,11 +210,13 @@ def test_csr_for_another_permanent_identifier_is_identifier_mismatch() -> None:
     (with the order identifier given, and with identity matching only)."""
     identity, key = _tpm_identity()
     verify = attestverify.verify_csr
-    verify(identity, _csr(key, [tpm_pki.permanent_identifier_san("device-1")]), identifier="device-1")  # control
+    verify(
+        identity, _csr(key, [tpm_pki.permanent_identifier_san("device-1")]), identifier="device-1"
+    )  # control
     request = _csr(key, [tpm_pki.permanent_identifier_san("device-2")])
-    for kwargs in ({"identifier": "device-1"}, {}, {"identifier": "device-2", "match_identity": False}):
+    for identifier in ("device-1", None):
         with pytest.raises(IdentifierMismatchError) as exc:
-            verify(identity, request, **kwargs)
+            verify(identity, request, identifier=identifier)
         assert exc.value.code == "identifier-mismatch"
         assert exc.value.check == "C6"
 
@@ -269,7 +276,9 @@ def test_duplicate_cbor_keys_in_any_encoding_are_malformed(where: str, form: str
     else:
         key = where.split("-")[1]
         att_items.append((_text(key, form), cbor2.dumps(att[key])))
-    data = _map([(cbor2.dumps("fmt"), cbor2.dumps("step")), (cbor2.dumps("attStmt"), _map(att_items)), *top_extra])
+    data = _map(
+        [(cbor2.dumps("fmt"), cbor2.dumps("step")), (cbor2.dumps("attStmt"), _map(att_items)), *top_extra]
+    )
     with pytest.raises(MalformedError) as exc:
         case.verify(data)
     assert exc.value.code == "malformed"
@@ -305,9 +314,13 @@ def test_name_constrained_subca_escape_through_absent_null_is_untrusted(fmt: str
     anchor = root(f"NC Root {fmt}", rsa_key(2048, "nc-root"))
     nc = x509.NameConstraints(permitted_subtrees=[x509.DNSName("example.com")], excluded_subtrees=None)
     sub = issue(name(f"NC Sub {fmt}"), rsa_key(2048, "nc-sub"), anchor, ca=True, extensions=[(nc, True)])
-    inside = _leaf_for(fmt, sub, extensions=[(x509.SubjectAlternativeName([x509.DNSName("a.example.com")]), False)])
+    inside = _leaf_for(
+        fmt, sub, extensions=[(x509.SubjectAlternativeName([x509.DNSName("a.example.com")]), False)]
+    )
     passes_chain(fmt, [inside.der, sub.der], [anchor.cert])  # control
-    outside = _leaf_for(fmt, sub, extensions=[(x509.SubjectAlternativeName([x509.DNSName("evil.test")]), False)])
+    outside = _leaf_for(
+        fmt, sub, extensions=[(x509.SubjectAlternativeName([x509.DNSName("evil.test")]), False)]
+    )
     untrusted(fmt, [outside.der, sub.der], [anchor.cert])  # tier 1 honours the constraint
     forged = resign(outside.cert, sub.key, alg=RSA_SHA256_ABSENT, hash_alg=hashes.SHA256())
     err = untrusted(fmt, [der(forged), sub.der], [anchor.cert])
@@ -399,7 +412,7 @@ def test_must_reject_forged_signature(fmt: str) -> None:
 def test_must_reject_wrong_issuer_name_right_key(fmt: str) -> None:
     anchor, inter, _ = _ec_tree(fmt)
     leaf = build(name("MR Wrong"), name("Somebody Else"), ec_key("p256", "mr-wrong").public_key(), inter.key)
-    untrusted(fmt, [der(leaf), inter.der], [anchor.cert])
+    assert untrusted(fmt, [der(leaf), inter.der], [anchor.cert]).rule == "P3"
 
 
 _WINDOWS = {
@@ -412,14 +425,14 @@ _WINDOWS = {
 @pytest.mark.parametrize("window", sorted(_WINDOWS))
 @pytest.mark.parametrize("position", ["leaf", "intermediate", "anchor"])
 def test_must_reject_validity_at_each_position(fmt: str, window: str, position: str) -> None:
-    kw = _WINDOWS[window]
+    kw: dict[str, Any] = _WINDOWS[window]
     tag = f"{fmt}-{window}-{position}"
     anchor = issue(name(f"MR VRoot {tag}"), ec_key("p384", "mr-vroot"), None, ca=True,
-                   **(kw if position == "anchor" else {}))  # type: ignore[arg-type]  # fmt: skip
+                   **(kw if position == "anchor" else {}))  # fmt: skip
     inter = issue(name(f"MR VInter {tag}"), ec_key("p256", "mr-vinter"), anchor, ca=True,
-                  **(kw if position == "intermediate" else {}))  # type: ignore[arg-type]  # fmt: skip
+                  **(kw if position == "intermediate" else {}))  # fmt: skip
     leaf = issue(name(f"MR VLeaf {tag}"), ec_key("p256", "mr-vleaf"), inter,
-                 **(kw if position == "leaf" else {}))  # type: ignore[arg-type]  # fmt: skip
+                 **(kw if position == "leaf" else {}))  # fmt: skip
     err = untrusted(fmt, [leaf.der, inter.der], [anchor.cert])
     assert err.rule in ("P4", "P1")
 
@@ -431,7 +444,12 @@ def test_must_reject_unknown_critical_extension(fmt: str, position: str) -> None
     anchor = root(f"MR CRoot {fmt}")
     inter = issue(name(f"MR CInter {fmt}-{position}"), ec_key("p256", "mr-cinter"), anchor, ca=True,
                   extensions=crit if position == "intermediate" else [])  # fmt: skip
-    leaf = issue(name(f"MR CLeaf {fmt}"), ec_key("p256", "mr-cleaf"), inter, extensions=crit if position == "leaf" else [])
+    leaf = issue(
+        name(f"MR CLeaf {fmt}"),
+        ec_key("p256", "mr-cleaf"),
+        inter,
+        extensions=crit if position == "leaf" else [],
+    )
     assert untrusted(fmt, [leaf.der, inter.der], [anchor.cert]).rule == "P6"
 
 
@@ -452,14 +470,20 @@ def _pinned_legacy(monkeypatch: pytest.MonkeyPatch) -> yk.Tree:
     # Our test root stands in for Yubico PIV Root CA Serial 263751, whose key we do not have.
     legacy = yk.legacy_tree("p256", legacy_f9=True)
     digest = pinned._Node(legacy.root.cert, "anchor").spki_sha256()
-    monkeypatch.setattr(pinned, "PINNED_F9_ANCHOR_SPKI_SHA256", pinned.PINNED_F9_ANCHOR_SPKI_SHA256 | {digest})
+    monkeypatch.setattr(
+        pinned, "PINNED_F9_ANCHOR_SPKI_SHA256", pinned.PINNED_F9_ANCHOR_SPKI_SHA256 | {digest}
+    )
     return legacy
 
 
-def test_must_reject_basic_constraints_less_f9_deeper_than_the_anchor(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_must_reject_basic_constraints_less_f9_deeper_than_the_anchor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Relaxation (a) holds only directly between anchor and leaf (step, pinned root)."""
     legacy = _pinned_legacy(monkeypatch)
-    identity = attestverify.verify(yk.statement(legacy), KEY_AUTHORIZATION, {"step": [legacy.root.cert]}, now=NOW)
+    identity = attestverify.verify(
+        yk.statement(legacy), KEY_AUTHORIZATION, {"step": [legacy.root.cert]}, now=NOW
+    )
     assert identity.relaxations == ("yubikey-legacy-f9",)  # control: the pinned shape passes
     inter = issue(name("MR Deep Inter"), rsa_key(2048, "mr-deep"), legacy.root, ca=True)
     f9 = yk.f9(inter, legacy=True, label="f9-legacy")
@@ -473,7 +497,7 @@ def test_must_reject_slot_leaf_issuing_a_forged_leaf(monkeypatch: pytest.MonkeyP
     pinned root it must never act as an issuer."""
     legacy = _pinned_legacy(monkeypatch)
     key = ec_key("p256", "mr-forged")
-    forged = yk.leaf(legacy.leaf, key)
+    forged = yk.leaf(legacy.leaf, key, cn="Forged device")
     with pytest.raises(UntrustedChainError) as exc:
         attestverify.verify(yk.att_obj([forged.der, legacy.leaf.der, legacy.f9.der], yk.sign(key)),
                             KEY_AUTHORIZATION, {"step": [legacy.root.cert]}, now=NOW)  # fmt: skip
@@ -483,7 +507,7 @@ def test_must_reject_slot_leaf_issuing_a_forged_leaf(monkeypatch: pytest.MonkeyP
 
 def _long_chain(fmt: str, n: int) -> tuple[Issued, list[bytes]]:
     anchor = root(f"MR LRoot {fmt}")
-    prev, ders = anchor, []
+    prev, ders = anchor, list[bytes]()
     for k in range(n):
         prev = issue(name(f"MR Long {k}"), ec_key("p256", f"mr-long-{k}"), prev, ca=True)
         ders.insert(0, prev.der)
@@ -534,7 +558,9 @@ def test_must_reject_sha1(fmt: str) -> None:
     anchor, inter, leaf = _sha1_tree(fmt)
     assert untrusted(fmt, [leaf.der, inter.der], [anchor.cert]).rule == "P7"
     # Options of other formats never relax this one.
-    assert untrusted(fmt, [leaf.der, inter.der], [anchor.cert], tpm_allow_sha1_chain=fmt != "tpm").rule == "P7"
+    assert (
+        untrusted(fmt, [leaf.der, inter.der], [anchor.cert], tpm_allow_sha1_chain=fmt != "tpm").rule == "P7"
+    )
     if fmt == "tpm":
         passes_chain(fmt, [leaf.der, inter.der], [anchor.cert], tpm_allow_sha1_chain=True)  # control
 
@@ -547,15 +573,3 @@ def test_must_reject_weak_or_forbidden_issuer_key(fmt: str, kind: str) -> None:
     inter = issue(name(f"MR Weak {kind}"), key, anchor, ca=True)
     leaf = issue(name("MR WeakLeaf"), ec_key("p256", "mr-weakleaf"), inter)
     assert untrusted(fmt, [leaf.der, inter.der], [anchor.cert]).rule == "P7"
-
-
-def test_every_regression_rejects_with_an_attestation_error_only() -> None:
-    """Meta-check: the helpers above never let a non-AttestationError through (they would fail)."""
-    calls: list[Callable[[], object]] = [
-        lambda: run("step", [b"\x30\x00"], []),
-        lambda: run("tpm", [], []),
-    ]
-    for call in calls:
-        with pytest.raises(AttestationError) as exc:
-            call()
-        assert exc.value.check is not None
