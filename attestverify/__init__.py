@@ -26,6 +26,7 @@ from .errors import (
     UntrustedChainError,
     UsageError,
 )
+from .identifiers import format_identifier, parse_identifier
 from .identity import (
     AcmeIdentifier,
     AppleDetails,
@@ -39,7 +40,6 @@ from .identity import (
     TpmDetails,
     fingerprint,
 )
-from .identifiers import format_identifier, parse_identifier
 from .inspection import inspect
 from .payload import parse_challenge_payload
 

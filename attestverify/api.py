@@ -51,7 +51,7 @@ _KEY_AUTHORIZATION = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}", re.ASCII)
 _MAX_KEY_AUTHORIZATION = 4096
 _MAX_CERTIFICATES = 256  # per `roots` format or `intermediates`: a bound, not a real-world need
 
-Roots = Union[Iterable[x509.Certificate], Mapping[str, Iterable[x509.Certificate]], None]
+Roots = Union[Iterable[x509.Certificate], Mapping[str, Iterable[x509.Certificate]], None]  # noqa: UP007 - runtime alias on 3.10
 
 
 def _verifier(fmt: str) -> FormatVerifier:
@@ -275,7 +275,7 @@ def verify(
         if err.format is None:
             err.format = fmt
         raise
-    except Exception as exc:  # noqa: BLE001 - the API promises AttestationError only
+    except Exception as exc:
         raise internal_error(exc, fmt) from exc
 
 

@@ -40,6 +40,12 @@ CsrInput = x509.CertificateSigningRequest | bytes | bytearray | memoryview | str
 
 _MAX_CSR = 65536  # bytes of DER or PEM; real CSRs are below 4 KiB
 _PEM_MARK = b"-----BEGIN"
+# PKCS#9 extensionRequest and Microsoft's msExtReq. `cryptography` reads only the first such
+# attribute and ignores the others, while e.g. Go's x509 merges every extensionRequest: with two,
+# a CA could issue a SAN that C6/C8 never saw.
+_EXTENSION_REQUESTS = frozenset(
+    {x509.ObjectIdentifier("1.2.840.113549.1.9.14"), x509.ObjectIdentifier("1.3.6.1.4.1.311.2.1.14")}
+)
 
 
 def _utf8(text: str) -> bytes:
@@ -104,10 +110,16 @@ def _load(csr: object) -> x509.CertificateSigningRequest:
         request.public_key()
         _ = request.extensions
         _ = request.subject
+        requests = sum(attribute.oid in _EXTENSION_REQUESTS for attribute in request.attributes)
     except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise MalformedError(f"CSR content does not decode: {exc}"[:200], check="C1") from None
     except Exception as exc:  # noqa: BLE001 - e.g. UnsupportedAlgorithm for an unknown key type
         raise MalformedError(f"CSR content is not supported: {type(exc).__name__}", check="C1") from None
+    if requests > 1:
+        raise MalformedError(
+            "CSR carries more than one extensionRequest / msExtReq attribute (ambiguous extensions)",
+            check="C1",
+        )
     return request
 
 

@@ -44,7 +44,7 @@ PERMANENT_IDENTIFIER = "permanent-identifier"
 HARDWARE_MODULE = "hardware-module"
 IdentifierType = Literal["permanent-identifier", "hardware-module"]
 
-PublicKey = Union[ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey]
+PublicKey = Union[ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey]  # noqa: UP007 - runtime alias on 3.10
 
 _EMPTY: Mapping[str, bytes] = MappingProxyType({})
 

@@ -140,13 +140,22 @@ def _key(cert: x509.Certificate, check: str) -> dict[str, Any]:
     if isinstance(key, ec.EllipticCurvePublicKey):
         summary = {"type": "EC", "curve": key.curve.name, "size": key.curve.key_size}
     elif isinstance(key, rsa.RSAPublicKey):
-        summary = {"type": "RSA", "size": key.key_size, "exponent": key.public_numbers().e}
+        summary = {"type": "RSA", "size": key.key_size, "exponent": _exponent(key.public_numbers().e)}
     elif isinstance(key, ed25519.Ed25519PublicKey):
         summary = {"type": "Ed25519", "size": 256}
     else:
         return {"type": type(key).__name__}
     summary["fingerprint"] = fingerprint(key)
     return summary
+
+
+def _exponent(value: int) -> int | str:
+    # A certificate may carry an exponent of thousands of digits, beyond what `str(int)` and so
+    # `json.dumps` accept; such a value is shown as shortened hex.
+    if value.bit_length() <= 64:
+        return value
+    digits = format(value, "x")
+    return "0x" + digits[: 2 * _MAX_HEX] + ("..." if len(digits) > 2 * _MAX_HEX else "")
 
 
 def _raw_extension(ext: x509.Extension[x509.ExtensionType]) -> bytes:

@@ -123,8 +123,13 @@ class SigAlg:
 
     @property
     def rsa_params_absent(self) -> bool:
-        """An RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters (relaxation (c))."""
-        return self.params is None and (self.oid in _RSA_PKCS1 or self.oid == _RSA_SHA1)
+        """An RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters, outside or in the TBS
+        (relaxation (c))."""
+        if self.oid not in _RSA_PKCS1 and self.oid != _RSA_SHA1:
+            return False
+        # Inside the TBS only: the same OID there, without the NULL the outer one carries.
+        inner_only = self.inner != self.outer and _with_null(self.inner, self) == self.outer
+        return self.params is None or inner_only
 
     @property
     def is_sha1(self) -> bool:
@@ -183,8 +188,8 @@ class _Node:
     """What the search needs of one certificate, computed once per call."""
 
     __slots__ = (
-        "bc", "cert", "der", "ext_problem", "has_fw", "issuer",
-        "key_cert_sign", "role", "subject", "unusable",
+        "_alg", "_alg_read", "_key", "_key_read", "_label", "_spki_sha256", "bc", "cert", "der",
+        "ext_problem", "has_fw", "issuer", "key_cert_sign", "role", "subject", "unusable",
     )  # fmt: skip
 
     def __init__(self, cert: x509.Certificate, role: str) -> None:
@@ -198,6 +203,14 @@ class _Node:
         self.key_cert_sign: bool | None = None
         self.ext_problem: tuple[str, str] | None = None
         self.unusable: tuple[str, str] | None = None
+        # Parsed on first use, then reused: a search tries each certificate against every
+        # candidate issuer, and re-parsing per attempt made one call cost ~10^4 asn1crypto parses.
+        self._alg: SigAlg | None = None
+        self._alg_read = False
+        self._key: CertificatePublicKeyTypes | None = None
+        self._key_read = False
+        self._label: str | None = None
+        self._spki_sha256: str | None = None
         for ext in cert.extensions:
             oid = ext.oid.dotted_string
             if oid in _UNIMPLEMENTED:
@@ -216,13 +229,31 @@ class _Node:
 
     @property
     def label(self) -> str:
-        return cert_label(self.cert, self.role)
+        if self._label is None:
+            self._label = cert_label(self.cert, self.role)
+        return self._label
+
+    @property
+    def alg(self) -> SigAlg | None:
+        """`sig_alg(cert)`, computed once."""
+        if not self._alg_read:
+            self._alg, self._alg_read = sig_alg(self.cert), True
+        return self._alg
+
+    @property
+    def key(self) -> CertificatePublicKeyTypes | None:
+        """`public_key(cert)`, computed once."""
+        if not self._key_read:
+            self._key, self._key_read = public_key(self.cert), True
+        return self._key
 
     def valid_at(self, now: datetime) -> bool:
         return self.cert.not_valid_before_utc <= now <= self.cert.not_valid_after_utc
 
     def spki_sha256(self) -> str:
-        return hashlib.sha256(spki_der(self.cert)).hexdigest()
+        if self._spki_sha256 is None:
+            self._spki_sha256 = hashlib.sha256(spki_der(self.cert)).hexdigest()
+        return self._spki_sha256
 
     def legacy_f9_profile(self) -> str | None:
         """Why this certificate cannot be the F of relaxation (a), or None when it can."""
@@ -353,7 +384,7 @@ class _Search:
         return self.visit([*path, issuer], used, f9)
 
     def verify(self, child: _Node, issuer: _Node, depth: int) -> frozenset[str]:
-        alg = sig_alg(child.cert)
+        alg = child.alg
         if alg is None:
             raise _Reject(depth, "P7", f"{child.label} has an unreadable signature algorithm")
         used: set[str] = set()
@@ -370,7 +401,7 @@ class _Search:
             if SHA1_CHAIN not in self.enabled:
                 raise _Reject(depth, "P7", f"{child.label} is signed with SHA-1, which is not allowed here")
             used.add(SHA1_CHAIN)
-        verify = _verifier(alg, public_key(issuer.cert))
+        verify = _verifier(alg, issuer.key)
         if isinstance(verify, str):
             raise _Reject(depth, "P7", f"{child.label}: {verify}")
         if self.checks >= MAX_SIGNATURE_CHECKS:
@@ -451,7 +482,7 @@ def _anchor_problem(node: _Node, now: datetime) -> tuple[str, str] | None:
         return "P1", "is not a CA (basicConstraints cA=TRUE), so it cannot be a trust anchor"
     if not node.valid_at(now):
         return "P4", f"(trust anchor) is not valid at {now.isoformat()}"
-    problem = issuer_key_problem(public_key(node.cert))
+    problem = issuer_key_problem(node.key)
     if problem is not None:
         return "P7", problem
     return None
@@ -512,7 +543,7 @@ def search(
     for node in cand_nodes:
         if any(node.der == a.der for a in anchor_nodes) or node.der == leaf_node.der:
             continue
-        problem = issuer_key_problem(public_key(node.cert))
+        problem = issuer_key_problem(node.key)
         if problem is None:
             usable.append(node)
         elif node.subject == leaf_node.issuer or any(node.subject == c.issuer for c in cand_nodes):

@@ -257,7 +257,8 @@ def validate_path(
     # With a trigger the pinned validator may accept (using a relaxation); without one it only
     # explains the rejection, naming the certificate and the rule. Its result never counts then.
     try:
-        everything = [c for c in candidates if _decodable(c)]
+        # Each distinct certificate once: a duplicate would only spend the signature budget again.
+        everything = [c for c in dict.fromkeys(candidates) if _decodable(c)]
         found, used = pinned.search(leaf, everything, anchor_list, now, check=check, enabled=enabled)
     except pinned.UnimplementedExtensionError:
         if enabled or not usable_anchors:
