@@ -17,9 +17,10 @@ LINTED = [PACKAGE, "tests", "fuzz", "benchmarks", "noxfile.py"]
 
 def _have_tss() -> bool:
     # tpm2-pytss builds against the native TSS libraries; without them only the swtpm tests skip.
-    if shutil.which("pkg-config") is None:
+    pkg_config = shutil.which("pkg-config")
+    if pkg_config is None:
         return False
-    return subprocess.run(["pkg-config", "--exists", "tss2-esys"], check=False).returncode == 0
+    return subprocess.run([pkg_config, "--exists", "tss2-esys"], check=False).returncode == 0  # noqa: S603
 
 
 @nox.session
@@ -35,6 +36,7 @@ def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
 
 
 @nox.session

@@ -31,11 +31,10 @@ from datetime import datetime
 from types import MappingProxyType
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import api, fields, x509path
+from . import api, fields, keys, x509path
 from .asn1 import decode_der_integer
 from .context import Context
 from .errors import (
@@ -184,16 +183,7 @@ def decode_extensions(
 
 def _check_leaf(leaf: x509.Certificate) -> ec.EllipticCurvePublicKey:
     """A4: the leaf is an end entity holding a Secure Enclave key (EC P-256 or P-384)."""
-    try:
-        constraints = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is not None and constraints.ca:
-        raise PolicyError("the Apple leaf certificate is a CA (basicConstraints cA=TRUE)", check="A4")
-    try:
-        key = leaf.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        raise PolicyError("the Apple leaf key type is not supported", check="A4") from None
+    key = keys.end_entity_key(leaf, check="A4", what="the Apple leaf certificate")
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in _LEAF_CURVES:
         kind = key.curve.name if isinstance(key, ec.EllipticCurvePublicKey) else type(key).__name__
         raise PolicyError(f"the Apple leaf key must be EC P-256 or P-384, found {kind}", check="A4")

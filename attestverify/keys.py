@@ -14,7 +14,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from .errors import PolicyError
 
@@ -142,3 +145,27 @@ def issuer_key_problem(key: object) -> str | None:
             return f"issuer key curve {key.curve.name} is not P-256, P-384 or P-521"
         return None
     return f"issuer key type {type(key).__name__.lstrip('_')} may not sign certificates"
+
+
+def end_entity_key(cert: x509.Certificate, *, check: str, what: str) -> CertificatePublicKeyTypes:
+    """The public key of an end-entity certificate (apple A4, step S5, tpm T6 share this step).
+
+    Args:
+        cert: the leaf (or AK) certificate, already path-validated.
+        check: the SPEC check id to report.
+        what: how messages name the certificate (e.g. "the Apple leaf certificate").
+
+    Raises:
+        PolicyError: the certificate is a CA (basicConstraints cA=TRUE), or its key cannot be
+            loaded (an algorithm or curve `cryptography` does not support).
+    """
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is not None and constraints.ca:
+        raise PolicyError(f"{what} is a CA (basicConstraints cA=TRUE)", check=check)
+    try:
+        return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise PolicyError(f"the key type of {what} is not supported", check=check) from None

@@ -13,13 +13,14 @@ extensions, reusable by `inspect()`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -216,32 +217,13 @@ def decode_extensions(cert: x509.Certificate, *, check: str = "S7") -> StepExten
     serial, source = decode_serial(cert, check=check)
     details = decode_details(cert)
     if source is not None:
-        details = StepDetails(
-            serial_source=source,
-            firmware_version=details.firmware_version,
-            pin_policy=details.pin_policy,
-            touch_policy=details.touch_policy,
-            form_factor=details.form_factor,
-            fips=details.fips,
-            fips_certified=details.fips_certified,
-            cspn_certified=details.cspn_certified,
-            slot=details.slot,
-        )
+        details = dataclasses.replace(details, serial_source=source)
     return StepExtensions(serial_number=serial, details=details)
 
 
 def _leaf_key(leaf: x509.Certificate, firmware: tuple[int, int, int] | None) -> PublicKey:
     """S5: the leaf is not a CA and holds an acceptable key."""
-    try:
-        constraints = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is not None and constraints.ca:
-        raise PolicyError("the step leaf certificate is a CA (basicConstraints cA=TRUE)", check="S5")
-    try:
-        key = leaf.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        raise PolicyError("the step leaf key type is not supported", check="S5") from None
+    key = keys.end_entity_key(leaf, check="S5", what="the step leaf certificate")
     if isinstance(key, ec.EllipticCurvePublicKey):
         keys.check_ec_curve(key, ("secp256r1",), check="S5", what="step leaf key")
         return key

@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(HARNESSES)
 
     start = time.monotonic()
+
     def one(name: str) -> Result:
         result = run_one(name, args.seconds, args.runs, args.max_len)
         print(f"[done] {name}: {result.executions} executions, {len(result.findings)} finding(s)", flush=True)

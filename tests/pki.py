@@ -24,8 +24,10 @@ NOT_BEFORE = NOW - dt.timedelta(days=365)
 NOT_AFTER = NOW + dt.timedelta(days=365)
 
 # A syntactically valid key authorization: token "." base64url SHA-256 thumbprint (43 chars).
-KEY_AUTHORIZATION = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA." + "9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
-TOKEN = KEY_AUTHORIZATION.split(".")[0]
+KEY_AUTHORIZATION = (
+    "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA." + "9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
+)
+TOKEN = KEY_AUTHORIZATION.split(".", maxsplit=1)[0]
 TOKEN_HASH = hashlib.sha256(TOKEN.encode()).digest()
 KA_HASH = hashlib.sha256(KEY_AUTHORIZATION.encode()).digest()
 
@@ -94,7 +96,7 @@ def issue(
     extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
     not_before: dt.datetime = NOT_BEFORE,
     not_after: dt.datetime = NOT_AFTER,
-    hash_alg: hashes.HashAlgorithm | None | str = "default",
+    hash_alg: hashes.HashAlgorithm | str | None = "default",
     serial: int | None = None,
     key_usage: bool = True,
     ski: bool = True,
@@ -119,14 +121,22 @@ def issue(
     if key_usage and ca:
         builder = builder.add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
     if ski:
-        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        )
     for ext, critical in extensions:
         builder = builder.add_extension(ext, critical=critical)
     algorithm = default_hash(signer_key) if hash_alg == "default" else hash_alg
@@ -143,7 +153,9 @@ def raw_ext(oid: str, value: bytes, critical: bool = False) -> tuple[x509.Extens
     return x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical
 
 
-def sign_tbs_by_hand(tbs: bytes, signer: rsa.RSAPrivateKey, sig_alg_der: bytes, hash_alg: hashes.HashAlgorithm) -> bytes:
+def sign_tbs_by_hand(
+    tbs: bytes, signer: rsa.RSAPrivateKey, sig_alg_der: bytes, hash_alg: hashes.HashAlgorithm
+) -> bytes:
     """Assemble a certificate from TBS bytes with an arbitrary signatureAlgorithm (e.g. SHA-1).
 
     `sig_alg_der` is the full AlgorithmIdentifier DER; the signature is RSA PKCS#1 v1.5.

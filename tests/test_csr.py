@@ -160,8 +160,14 @@ def test_other_key_types(kind: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [b"\x30\x03\x02\x01\x00", b"not a csr", b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END", "",
-     "-----BEGIN CERTIFICATE REQUEST-----\nü\n", b"\x00" * 70000],
+    [
+        b"\x30\x03\x02\x01\x00",
+        b"not a csr",
+        b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END",
+        "",
+        "-----BEGIN CERTIFICATE REQUEST-----\nü\n",
+        b"\x00" * 70000,
+    ],
 )
 def test_c1_unparseable(value: bytes | str) -> None:
     with pytest.raises(MalformedError) as exc:
@@ -296,8 +302,10 @@ def test_c5_every_common_name_must_match() -> None:
 @pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")
 def test_c5_empty_common_name_ignored() -> None:
     empty = x509.NameAttribute(NameOID.COMMON_NAME, "", _validate=False)
-    request = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([empty])).sign(
-        device_key(), hashes.SHA256()
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([empty]))
+        .sign(device_key(), hashes.SHA256())
     )
     verify_csr(make_identity(), request, identifier=DEVICE)
 

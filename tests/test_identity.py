@@ -8,6 +8,7 @@ import hashlib
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from pki import ec_key, ed25519_key, issue, name, root, rsa_key
 
 import attestverify
 from attestverify import (
@@ -21,14 +22,17 @@ from attestverify import (
     UsageError,
 )
 from attestverify.identity import permanent_identifier_acme
-from pki import ec_key, ed25519_key, issue, name, root, rsa_key
 
 
 def _identity(**kw: object) -> DeviceIdentity:
     key = ec_key("p256", "identity")
     ca = root("Identity Test Root")
     leaf = issue(name("leaf"), key, ca)
-    args: dict[str, object] = {"format": "step", "public_key": key.public_key(), "chain": (leaf.cert, ca.cert)}
+    args: dict[str, object] = {
+        "format": "step",
+        "public_key": key.public_key(),
+        "chain": (leaf.cert, ca.cert),
+    }
     args.update(kw)
     return DeviceIdentity.build(**args)  # type: ignore[arg-type]
 
@@ -36,13 +40,22 @@ def _identity(**kw: object) -> DeviceIdentity:
 def test_fingerprint_matches_step_ca_definition_for_each_key_type() -> None:
     ec_pub = ec_key("p256", "fp").public_key()
     point = ec_pub.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    assert attestverify.fingerprint(ec_pub) == "SHA256:" + base64.b64encode(hashlib.sha256(point).digest()).decode()
+    assert (
+        attestverify.fingerprint(ec_pub)
+        == "SHA256:" + base64.b64encode(hashlib.sha256(point).digest()).decode()
+    )
     rsa_pub = rsa_key(2048, "fp").public_key()
     pkcs1 = rsa_pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    assert attestverify.fingerprint(rsa_pub) == "SHA256:" + base64.b64encode(hashlib.sha256(pkcs1).digest()).decode()
+    assert (
+        attestverify.fingerprint(rsa_pub)
+        == "SHA256:" + base64.b64encode(hashlib.sha256(pkcs1).digest()).decode()
+    )
     ed_pub = ed25519_key("fp").public_key()
     raw = ed_pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    assert attestverify.fingerprint(ed_pub) == "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode()
+    assert (
+        attestverify.fingerprint(ed_pub)
+        == "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode()
+    )
 
 
 def test_fingerprint_rejects_other_key_types() -> None:
@@ -73,7 +86,10 @@ def test_identity_is_frozen() -> None:
 
 def test_matches_is_exact_and_type_aware() -> None:
     ident = _identity(
-        acme_identifiers=(AcmeIdentifier("permanent-identifier", "Abc"), AcmeIdentifier("hardware-module", "s/1.2"))
+        acme_identifiers=(
+            AcmeIdentifier("permanent-identifier", "Abc"),
+            AcmeIdentifier("hardware-module", "s/1.2"),
+        )
     )
     assert ident.matches("Abc")
     assert not ident.matches("abc")

@@ -78,4 +78,3 @@ def bundled_intermediates(format: str) -> tuple[x509.Certificate, ...]:  # noqa:
     """
     _known(format)
     return _load("intermediates", format)
-

@@ -18,7 +18,6 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .. import asn1, keys
@@ -124,10 +123,7 @@ def _directory_attributes(san: x509.SubjectAlternativeName) -> dict[str, str]:
 
 
 def _check_ak_key(cert: x509.Certificate) -> None:
-    try:
-        key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        raise PolicyError("the AK certificate key type is not supported", check=_CHECK) from None
+    key = keys.end_entity_key(cert, check=_CHECK, what="the AK certificate")
     if isinstance(key, rsa.RSAPublicKey):
         keys.check_rsa_key(key, check=_CHECK, what="the AK key")
     elif isinstance(key, ec.EllipticCurvePublicKey):
