@@ -36,8 +36,9 @@ class FormatVerifier(Protocol):
     def __call__(self, att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity: ...
 
 
-# fmt (exact, case-sensitive) -> module exporting `verify_statement`. Modules are imported on
-# first use so that `import attestverify` does not load the TPM decoders for an apple-only server.
+# fmt (exact, case-sensitive) -> module exporting `verify_statement`. Imported on first use because
+# the format modules import this one (argument checks); `import attestverify` still loads them all,
+# through `inspection`.
 _REGISTRY: dict[str, str] = {
     "apple": "attestverify.apple",
     "step": "attestverify.step",
@@ -170,9 +171,10 @@ def verify(
     """Verify an ACME `device-attest-01` attestation statement.
 
     Args:
-        statement: the attestation object: CBOR `bytes`, the unpadded base64url `str` of the
-            ACME payload member `attObj`, or an already decoded mapping
-            `{"fmt": ..., "attStmt": {...}}`.
+        statement: the attestation object: CBOR `bytes` / `bytearray` / `memoryview` (1 ...
+            65 536 bytes), the unpadded base64url `str` of the ACME payload member `attObj`
+            (1 ... 87 382 characters, as `parse_challenge_payload` returns it), or an already
+            decoded mapping `{"fmt": ..., "attStmt": {...}}`.
         key_authorization: the RFC 8555 key authorization `token.thumbprint` of the challenge
             (`str` or UTF-8 `bytes`). `apple` binds SHA-256 of the token, `tpm` SHA-256 of the
             whole key authorization, `step` a signature over it.
@@ -182,34 +184,56 @@ def verify(
             trusts nothing.
         now: tz-aware instant for every validity check (inclusive, no clock skew); `None` is the
             current time. A naive datetime is a `UsageError`.
-        identifier: the ACME order identifier value; it must exactly equal one of
-            `identity.identifiers`, else `identifier-mismatch`.
-        formats: the formats to accept (exact case); `None` accepts `apple`, `step` and `tpm`.
+        identifier: the ACME order identifier value; it must exactly (case-sensitively) equal
+            one of `identity.identifiers`, else `identifier-mismatch`. `None` skips the match
+            (for callers that validate identifiers elsewhere; they must then pass the order
+            identifier to `verify_csr`).
+        formats: the formats to accept (exact case): one name or an iterable of names;
+            unimplemented names are ignored. `None` accepts `apple`, `step` and `tpm`.
         identifier_type: limit the `identifier` match to ACME identifiers of this type
             (`"permanent-identifier"` or `"hardware-module"`).
-        intermediates: extra untrusted certificates for path building, never anchors. `None`
-            adds, for `step` with bundled roots, the bundled Yubico 5.7.4+ intermediates.
+        intermediates: extra untrusted certificates for path building (any format), never
+            anchors. `None` adds, for `step` with bundled roots, the bundled Yubico 5.7.4+
+            intermediates; a given iterable replaces them.
         apple_require_nonce: `False` accepts an `apple` statement without freshness code
             (recorded as relaxation `"apple-nonce-absent"`).
         step_allow_legacy_f9: accept the pinned YubiKey F9 intermediate without
             basicConstraints (relaxation `"yubikey-legacy-f9"`).
-        tpm_allow_rs1: accept `alg` -65535 (RS1, SHA-1) for the TPM AK signature.
+        tpm_allow_rs1: accept `alg` -65535 (RS1, SHA-1) for the TPM AK signature; the
+            challenge binding stays SHA-256. `False` makes RS1 a `PolicyError` (T2).
         tpm_allow_sha1_chain: accept SHA-1 certificate signatures on the TPM AK path
             (relaxation `"tpm-sha1-chain"`).
 
     Returns:
-        The verified `DeviceIdentity`.
+        The verified `DeviceIdentity`. `identity.relaxations` names every relaxation the
+        verification needed (`"apple-nonce-absent"`, `"yubikey-legacy-f9"`, `"tpm-sha1-chain"`,
+        `"rsa-sig-params-absent"`, `"tpm-bare-rsa-signature"`).
 
     Raises:
-        UsageError: invalid caller arguments (check D1).
-        MalformedError: undecodable statement (D2-D4, D6 and per-format checks).
-        UnsupportedFormatError: `fmt` not implemented or not enabled (D5).
-        UntrustedChainError: the certificate chain does not validate.
-        ChallengeMismatchError: the statement is not bound to `key_authorization`.
-        BadSignatureError: a signature in the statement does not verify.
-        KeyMismatchError: the TPM certified name does not match `pubArea`.
-        PolicyError: a profile rule fails (key type and size, TPM attributes, AK profile).
-        IdentifierMismatchError: `identifier` is not among the attested identifiers (D7).
+        UsageError: `malformed`, check D1: invalid caller arguments (a `key_authorization` that
+            is not `token.thumbprint` or over 4 096 characters, a naive `now`, `roots` keys that
+            are not format names, a plain `roots` iterable with several formats enabled,
+            non-certificate items or more than 256 of them, a non-`str` `identifier`, an unknown
+            `identifier_type`, a non-`bool` option flag). A bug or misconfiguration of the
+            caller, not of the device.
+        MalformedError: `malformed`: D2 (input type or size), D3 (CBOR), D4 (no map or no
+            text `fmt`), D6 (`attStmt`); apple A1, A2, A5; step S1, S2, S3, S7; tpm T1-T4, T7,
+            T8, T14. `check` is `None` only for the internal-error fallback (a bug: an
+            unexpected exception, kept as `__cause__`).
+        UnsupportedFormatError: `unsupported-format`, D5: `fmt` not implemented or not in
+            `formats` (case-sensitive).
+        UntrustedChainError: `untrusted-chain`, A3, S4 or T5, with `rule` set to the failed
+            path rule `"P1"` ... `"P10"`.
+        ChallengeMismatchError: `challenge-mismatch`, A6 (Apple freshness code absent or not
+            SHA-256(token)) or T10 (TPM extraData not SHA-256(key_authorization)).
+        BadSignatureError: `bad-signature`, S6 (step signature over the key authorization) or
+            T9 (AK signature over certInfo).
+        KeyMismatchError: `key-mismatch`, T12: the TPM certified name is not that of `pubArea`.
+        PolicyError: `policy`, A4 (Apple leaf), S5 (step leaf key, ROCA, firmware), T2 (RS1
+            with `tpm_allow_rs1=False`), T6 (AK certificate profile), T9 (SHA-1 refused by the
+            crypto backend), T11 (nameAlg), T13 (attested-key attributes, size or curve).
+        IdentifierMismatchError: `identifier-mismatch`, D7: `identifier` is not among the
+            attested identifiers (of `identifier_type`, if given).
     """
     fmt: str | None = None
     try:

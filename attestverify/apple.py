@@ -346,13 +346,15 @@ def verify_device_properties(
         The verified identity (`format == "apple"`, serial number, UDID, `apple` details).
 
     Raises:
-        UsageError: (D1) wrong argument types, a nonce not of 1 ... 32 bytes, a naive `now`.
-        MalformedError: A1 (not 1 ... 10 certificates, an empty item), A2 (a certificate does
-            not parse), A5 (serial number or UDID not UTF-8).
-        UntrustedChainError: A3, the chain does not validate to the anchors at `now`.
-        PolicyError: A4, the leaf is a CA or its key is not EC P-256/P-384.
-        ChallengeMismatchError: A6, the freshness code is absent (unless relaxed) or differs
-            from `nonce`.
+        UsageError: `malformed`, D1: wrong argument types, a nonce not of 1 ... 32 bytes, bad
+            `roots`, a naive `now`, a non-`bool` `require_nonce`.
+        MalformedError: `malformed`: A1 (not 1 ... 10 certificates, an empty item), A2 (a
+            certificate does not parse), A5 (serial number or UDID not UTF-8).
+        UntrustedChainError: `untrusted-chain`, A3, the chain does not validate to the anchors
+            at `now`; `rule` names the path rule (`"P1"` ... `"P10"`).
+        PolicyError: `policy`, A4, the leaf is a CA or its key is not EC P-256/P-384.
+        ChallengeMismatchError: `challenge-mismatch`, A6, the freshness code is absent (unless
+            relaxed) or differs from `nonce`.
     """
     try:
         items = _certificate_items(certificates)

@@ -15,7 +15,9 @@ or `--now`, `UsageError`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -91,6 +93,8 @@ def _read(path: str, what: str) -> bytes:
     try:
         if path == "-":
             stream: Any = getattr(sys.stdin, "buffer", sys.stdin)
+            if stream is None:  # started with stdin closed (`<&-`)
+                raise _Usage(f"cannot read {what} '-': standard input is closed")
             data = stream.read(MAX_FILE_BYTES + 1)
             if isinstance(data, str):
                 data = data.encode("utf-8", "surrogateescape")
@@ -174,7 +178,15 @@ def _now(value: str | None) -> datetime | None:
 
 
 def _emit(text: str, *, err: bool = False) -> None:
-    print(text, file=sys.stderr if err else sys.stdout)
+    stream = sys.stderr if err else sys.stdout
+    try:
+        print(text, file=stream)
+        stream.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): the exit status still tells the result. Point the
+        # descriptor at /dev/null so the interpreter's final flush does not fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _identity_json(identity: DeviceIdentity) -> dict[str, Any]:
@@ -308,11 +320,15 @@ def _inspect(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `attestverify` command line.
 
+    Results go to stdout; failures without `--json` and usage errors go to stderr.
+
     Args:
         argv: the arguments without the program name; `None` reads `sys.argv[1:]`.
 
     Returns:
-        The exit status: 0 verified (or decoded), 1 verification failed, 2 usage error.
+        The exit status: 0 verified (or decoded), 1 verification (or, for `inspect`, D2-D4
+        decoding) failed, 2 usage error (bad arguments, unreadable FILE or PEM, bad `--now`,
+        `UsageError`). `--help` returns 0. Errors are reported through the status, not raised.
     """
     parser = _parser()
     try:

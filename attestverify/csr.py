@@ -223,6 +223,9 @@ def verify_csr(
 ) -> None:
     """Check a finalize CSR against a verified attestation (checks C1...C8, SPEC §2.4).
 
+    The checks run in order and the first failure decides; `err.acme_problem()` of a C-check
+    failure is an ACME `badCSR` problem.
+
     Args:
         identity: the `DeviceIdentity` that `verify()` returned for the order's challenge.
         csr: an `x509.CertificateSigningRequest`, or its DER or PEM (`bytes` or `str`).
@@ -237,16 +240,24 @@ def verify_csr(
         require_identifier_in_csr: fail unless the CSR requests at least one identity SAN.
         forbid_identifier_in_csr: privacy mode: fail if the CSR requests any identity SAN.
 
+    Returns:
+        `None`: the CSR may be issued. Every failure raises.
+
     Raises:
-        UsageError: invalid arguments (check D1).
-        MalformedError: the CSR does not parse, or an identity SAN does not decode (C1).
-        BadSignatureError: the CSR self-signature does not verify (C2).
-        KeyMismatchError: the CSR key is not the attested key (C3).
-        IdentifierMismatchError: `identifier` is not attested (C4), a subject CN differs from it
-            (C5), or an identity SAN is unusable, of another type, differs from `identifier` or
-            is not attested (C6).
-        PolicyError: identity SAN present in privacy mode or absent when required (C7); another
-            kind of SAN requested without `allow_other_sans` (C8).
+        UsageError: `malformed`, D1: `identity` not a `DeviceIdentity`, `csr` of another type,
+            non-`str` `identifier`, unknown `identifier_type`, non-`bool` flags, both
+            `require_identifier_in_csr` and `forbid_identifier_in_csr`, or
+            `match_identity=False` without `identifier`.
+        MalformedError: `malformed`, C1: the CSR is empty, over 64 KiB, does not parse, has
+            undecodable extensions or key, carries two extensionRequest attributes, or an
+            identity SAN does not decode.
+        BadSignatureError: `bad-signature`, C2: the CSR self-signature does not verify.
+        KeyMismatchError: `key-mismatch`, C3: the CSR key is not the attested key.
+        IdentifierMismatchError: `identifier-mismatch`: `identifier` is not attested (C4), a
+            subject CN differs from it (C5), or an identity SAN is unusable, of another type,
+            differs from `identifier` or is not attested (C6).
+        PolicyError: `policy`: identity SAN present in privacy mode or absent when required
+            (C7); another kind of SAN requested without `allow_other_sans` (C8).
     """
     try:
         flags: dict[str, object] = {

@@ -51,7 +51,8 @@ class AttestationError(Exception):
         check: the SPEC check id that failed (`"D3"`, `"A6"`, `"T10"`, ...), or `None`.
         rule: for path validation failures, the profile rule (`"P1"` ... `"P10"`), else `None`.
         format: the attestation format being verified, or `None` before dispatch.
-        message: a human-readable explanation (at most 300 characters, not API-stable).
+        message: a human-readable explanation (at most 300 characters on one line; not
+            API-stable). `str(err)` is `"<code>: <message>"`.
     """
 
     code: ClassVar[str] = "malformed"
@@ -81,6 +82,12 @@ class AttestationError(Exception):
 
         `verify_csr` failures (checks `C1`...`C8`) are `badCSR`; everything else is
         `badAttestationStatement`. An `identifier-mismatch` adds one `rejectedIdentifier` subproblem.
+
+        Returns:
+            A new dict `{"type": "urn:ietf:params:acme:error:<kind>", "detail": message}`;
+            for `IdentifierMismatchError` also `"subproblems": [{"type": "...:rejectedIdentifier",
+            "detail": message, "identifier": {"type": ..., "value": ...}}]` (the `identifier`
+            member only when the rejected value is known). Add `"status"` (400 or 403) yourself.
         """
         kind = "badCSR" if (self.check or "").startswith("C") else "badAttestationStatement"
         problem: dict[str, Any] = {"type": _ACME + kind, "detail": self.message}
@@ -88,53 +95,84 @@ class AttestationError(Exception):
 
 
 class MalformedError(AttestationError):
-    """Undecodable input: bad base64url or CBOR, missing or wrongly typed fields, bad X.509 or TPM data."""
+    """Undecodable input: bad base64url or CBOR, missing or wrongly typed fields, bad X.509 or TPM data.
+
+    Code `malformed`. Checks: D2-D4, D6; A1, A2, A5; S1-S3, S7; T1-T4, T7, T8, T14; C1 (CSR);
+    I1 (identifier syntax); J1 (challenge payload). `check` is `None` only when the API boundary
+    wrapped an unexpected exception (a bug; the original is `__cause__`).
+    """
 
     code: ClassVar[str] = "malformed"
 
 
 class UsageError(MalformedError):
-    """The caller's arguments are invalid (naive `now`, a bare token, bad `roots`, ...): check D1."""
+    """The caller's arguments are invalid (naive `now`, a bare token, bad `roots`, ...): check D1.
+
+    Code `malformed` (it subclasses `MalformedError`), but it reports a bug or misconfiguration of
+    the calling server, not a bad device: catch it before `AttestationError` and do not turn it
+    into an ACME problem for the client.
+    """
 
 
 class UnsupportedFormatError(AttestationError):
-    """`fmt` is not implemented, or not enabled by `formats=` (case-sensitive)."""
+    """`fmt` is not implemented, or not enabled by `formats=` (case-sensitive).
+
+    Code `unsupported-format`, check D5.
+    """
 
     code: ClassVar[str] = "unsupported-format"
 
 
 class UntrustedChainError(AttestationError):
-    """The certificate chain does not validate to the format's trust anchors at `now`."""
+    """The certificate chain does not validate to the format's trust anchors at `now`.
+
+    Code `untrusted-chain`, check A3, S4 or T5; `rule` names the path rule (`"P1"` ... `"P10"`).
+    """
 
     code: ClassVar[str] = "untrusted-chain"
 
 
 class ChallengeMismatchError(AttestationError):
-    """The statement is not bound to this key authorization (nonce or extraData differ)."""
+    """The statement is not bound to this key authorization (nonce or extraData differ).
+
+    Code `challenge-mismatch`, check A6 (Apple freshness code) or T10 (TPM extraData).
+    """
 
     code: ClassVar[str] = "challenge-mismatch"
 
 
 class BadSignatureError(AttestationError):
-    """A signature carried in the statement (or the CSR self-signature) does not verify."""
+    """A signature carried in the statement (or the CSR self-signature) does not verify.
+
+    Code `bad-signature`, check S6 (step), T9 (TPM AK signature) or C2 (CSR).
+    """
 
     code: ClassVar[str] = "bad-signature"
 
 
 class KeyMismatchError(AttestationError):
-    """Two keys that must be the same are not (TPM certified name, CSR key vs attested key)."""
+    """Two keys that must be the same are not (TPM certified name, CSR key vs attested key).
+
+    Code `key-mismatch`, check T12 or C3.
+    """
 
     code: ClassVar[str] = "key-mismatch"
 
 
 class PolicyError(AttestationError):
-    """A profile rule fails: AK certificate profile, key attributes, weak key size or curve, ..."""
+    """A profile rule fails: AK certificate profile, key attributes, weak key size or curve, ...
+
+    Code `policy`, check A4, S5, T2 (RS1 disabled), T6, T9 (SHA-1 refused by the crypto
+    backend), T11, T13, C7 or C8.
+    """
 
     code: ClassVar[str] = "policy"
 
 
 class IdentifierMismatchError(AttestationError):
     """The requested ACME identifier is not among the attested ones (or not allowed in the CSR).
+
+    Code `identifier-mismatch`, check D7 (`verify`) or C4-C6 (`verify_csr`).
 
     Attributes:
         identifier_type: the ACME identifier type that was rejected, when known.

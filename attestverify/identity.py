@@ -59,7 +59,12 @@ def _acme_safe(value: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class PermanentIdentifier:
-    """RFC 4043 PermanentIdentifier: `identifierValue` and optional `assigner` OID (dotted)."""
+    """RFC 4043 PermanentIdentifier: `identifierValue` and optional `assigner` OID (dotted).
+
+    Attributes:
+        value: the identifierValue (UTF8String), or `None` when absent.
+        assigner: the assigner OID in dotted decimal, or `None` when absent.
+    """
 
     value: str | None
     assigner: str | None = None
@@ -74,7 +79,12 @@ class PermanentIdentifier:
 
 @dataclass(frozen=True, slots=True)
 class HardwareModuleName:
-    """RFC 4108 HardwareModuleName: `hwType` OID (dotted) and `hwSerialNum` octets."""
+    """RFC 4108 HardwareModuleName: `hwType` OID (dotted) and `hwSerialNum` octets.
+
+    Attributes:
+        hw_type: the hwType OID in dotted decimal.
+        hw_serial_num: the hwSerialNum OCTET STRING, raw.
+    """
 
     hw_type: str
     hw_serial_num: bytes
@@ -91,7 +101,12 @@ class HardwareModuleName:
 
 @dataclass(frozen=True, slots=True)
 class AcmeIdentifier:
-    """An ACME identifier object (`type`, `value`) that this device may be issued for."""
+    """An ACME identifier object (`type`, `value`) that this device may be issued for.
+
+    Attributes:
+        type: `"permanent-identifier"` or `"hardware-module"`.
+        value: the draft-09 identifier value (`acme_value()` of the attested name).
+    """
 
     type: str
     value: str
@@ -128,7 +143,20 @@ class AppleDetails:
     """Informational fields of an `apple` attestation (leaf extensions 1.2.840.113635.100.8.*).
 
     `binding` is always `"token"`: an Apple statement binds SHA-256 of the ACME token only, not
-    the account key; see the binding caveat in the docs.
+    the account key; see the binding caveat in the docs. Values that are absent or do not decode
+    are `None`.
+
+    Attributes:
+        nonce: the freshness code (8.11.1), raw; `None` when absent.
+        os_version: OS version (8.10.1).
+        sepos_version: sepOS version (8.10.2).
+        llb_version: LLB version (8.10.3).
+        software_update_device_id: board id such as `J514sAP` (8.9.4).
+        sip_status: System Integrity Protection status, 0 = enabled (8.13.1).
+        secure_boot: secure boot level, e.g. `Full Security` (8.13.2).
+        third_party_kexts: third-party kernel extensions allowed (8.13.3).
+        extensions: every 1.2.840.113635.* leaf extension, dotted OID to raw extnValue.
+        binding: `"token"`.
     """
 
     nonce: bytes | None = None
@@ -145,7 +173,21 @@ class AppleDetails:
 
 @dataclass(frozen=True, slots=True)
 class StepDetails:
-    """Informational fields of a `step` attestation (YubiKey PIV or step-managed device)."""
+    """Informational fields of a `step` attestation (YubiKey PIV or step-managed device).
+
+    Values of the wrong length are `None`; unknown policy and form-factor values stay `int`.
+
+    Attributes:
+        serial_source: `"yubico"` (41482.3.7), `"step-managed-device"` (37476.9000.64.4) or `None`.
+        firmware_version: `(major, minor, patch)` from 41482.3.3.
+        pin_policy: from 41482.3.8, first byte.
+        touch_policy: from 41482.3.8, second byte.
+        form_factor: from 41482.3.9, without the FIPS bit.
+        fips: the FIPS bit (0x80) of 41482.3.9.
+        fips_certified: 41482.3.10 present.
+        cspn_certified: 41482.3.11 present.
+        slot: PIV slot in lower-case hex (`"9a"`) from a leaf CN `YubiKey PIV Attestation <slot>`.
+    """
 
     serial_source: str | None = None  # "yubico" | "step-managed-device" | None
     firmware_version: tuple[int, int, int] | None = None
@@ -160,7 +202,26 @@ class StepDetails:
 
 @dataclass(frozen=True, slots=True)
 class TpmDetails:
-    """Informational fields of a `tpm` attestation (AK certificate and TPMS_ATTEST)."""
+    """Informational fields of a `tpm` attestation (AK certificate and TPMS_ATTEST).
+
+    Attributes:
+        manufacturer: TPM manufacturer from the AK SAN, raw (e.g. `id:4E544300`).
+        manufacturer_id: its integer when it is `id:` + 8 hex digits, else `None`.
+        vendor: the TCG vendor name for `manufacturer_id`, when known.
+        model: TPM model from the AK SAN.
+        version: TPM version from the AK SAN.
+        ak_certificate: the AK certificate (`x5c[0]`).
+        alg: the COSE `alg` of the statement (-257, -7 or -65535).
+        name_alg: `pubArea` nameAlg (TPM_ALG_ID).
+        object_attributes: `pubArea` objectAttributes (TPMA_OBJECT bits).
+        key_type: `"RSA"` or `"ECC"`.
+        firmware_version: TPMS_ATTEST firmwareVersion.
+        clock: TPMS_CLOCK_INFO clock.
+        reset_count: TPMS_CLOCK_INFO resetCount.
+        restart_count: TPMS_CLOCK_INFO restartCount.
+        safe: TPMS_CLOCK_INFO safe.
+        qualified_signer: TPMS_ATTEST qualifiedSigner (a TPM2B_NAME body).
+    """
 
     manufacturer: str
     manufacturer_id: int | None
@@ -206,6 +267,12 @@ def fingerprint(public_key: PublicKey) -> str:
     re-encodes it (uncompressed EC point, PKCS#1 RSAPublicKey, raw Ed25519), so it does not
     depend on how the certificate happened to encode the key.
 
+    Args:
+        public_key: an EC, RSA or Ed25519 public key from `cryptography`.
+
+    Returns:
+        `"SHA256:"` followed by the standard, padded base64 of the digest (51 characters).
+
     Raises:
         MalformedError: for a key type other than EC, RSA or Ed25519.
     """
@@ -217,11 +284,18 @@ def fingerprint(public_key: PublicKey) -> str:
 class DeviceIdentity:
     """What a verified attestation proves: which key, held by which device.
 
+    Only the verifiers create it (through `build`). It is immutable and safe to share between
+    threads, but it holds `cryptography` objects and does not pickle: persist `public_key_der`,
+    `fingerprint` and `acme_identifiers` (and the attestation object, to verify it again).
+
     Attributes:
         format: `"apple"`, `"step"` or `"tpm"`.
         public_key: the attested key (for `tpm` the key from `pubArea`, never the AK).
         fingerprint: `"SHA256:"` + base64 SHA-256 of the subjectPublicKey bits (as step-ca).
-        identifiers: ACME identifier values this device may be issued for, in SPEC order.
+        identifiers: ACME identifier values this device may be issued for: apple (UDID,
+            serial), step (serial,), tpm the AK's PermanentIdentifier values, then its
+            HardwareModuleName values. Absent, empty or `/`-containing values are left out,
+            duplicates removed; it may be empty.
         serial_number: Apple serial, YubiKey serial (decimal) or step-managed device id.
         udid: Apple UDID.
         permanent_identifiers: PermanentIdentifier SANs of the TPM AK certificate.
@@ -270,7 +344,11 @@ class DeviceIdentity:
     ) -> DeviceIdentity:
         """Assemble an identity, deriving `fingerprint`, `public_key_der` and `identifiers`.
 
-        Duplicate ACME identifiers are dropped, keeping the first occurrence.
+        For format verifiers only: it checks nothing, so an identity built by hand proves
+        nothing. Duplicate ACME identifiers are dropped, keeping the first occurrence.
+
+        Raises:
+            MalformedError: `public_key` is not an EC, RSA or Ed25519 key.
         """
         unique: list[AcmeIdentifier] = []
         for ident in acme_identifiers:
@@ -301,6 +379,11 @@ class DeviceIdentity:
             value: the ACME identifier value of the order.
             type: if given, only identifiers of this ACME type (`"permanent-identifier"` or
                 `"hardware-module"`) are considered.
+
+        Returns:
+            `True` if `value` equals (octet for octet, as UTF-8) the value of one of
+            `acme_identifiers` of the given type; `False` otherwise, also for a non-`str` value.
+            Never raises.
         """
         if not isinstance(value, str):
             return False

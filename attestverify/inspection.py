@@ -120,8 +120,11 @@ def _summarize_value(value: object) -> Any:
         return {"type": "bytes", "length": len(value), "hex": _hex(bytes(value))}
     if isinstance(value, str):
         return value[:_MAX_TEXT] + ("..." if len(value) > _MAX_TEXT else "")
-    if value is None or isinstance(value, (bool, int)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        # A decoded Mapping may hold any int; json.dumps refuses those over 4 300 digits.
+        return value if value.bit_length() <= 64 else {"type": "int", "bits": value.bit_length()}
     if isinstance(value, (list, tuple)):
         return {"type": "array", "length": len(value)}
     if isinstance(value, Mapping):

@@ -23,8 +23,10 @@ MAX_JSON_DEPTH = 64
 """Deepest accepted JSON nesting; the real payload is one flat object."""
 
 _MEMBER = "attObj"
-# JSON strings, unrolled-loop form (linear, no catastrophic backtracking).
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# JSON strings, unrolled-loop form. An unterminated string runs to the end of the text (with an
+# optional lone backslash): if it could fail, `sub` would retry at every later quote and rescan
+# to the end, quadratic on `"\"\"\"...`. JSON rejects such a text anyway.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 Payload = Union[bytes, bytearray, memoryview, str, Mapping[object, object]]  # noqa: UP007 - runtime alias on 3.10

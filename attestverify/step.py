@@ -372,16 +372,21 @@ def verify_chain(
         intermediates: extra untrusted path-building certificates. `None` means the bundled
             Yubico 5.7.4+ intermediates when `roots` is `None`, else none.
         now: tz-aware validation instant; `None` is the current time.
-        allow_legacy_f9: relaxation (a), the pinned YubiKey F9 without basicConstraints.
+        allow_legacy_f9: relaxation (a), the pinned YubiKey F9 without basicConstraints
+            (recorded as `"yubikey-legacy-f9"` when used).
 
     Returns:
-        The identity (serial, details, relaxations, validated chain).
+        The identity (`format == "step"`, serial, details, relaxations, validated chain);
+        `identifiers` is `(serial,)` or empty.
 
     Raises:
-        UsageError: invalid arguments (naive `now`, wrong types).
-        MalformedError: S1/S2 (x5c items), S7 (serial encoding).
-        UntrustedChainError: S4.
-        PolicyError: S5.
+        UsageError: `malformed`, D1: `x5c` not a sequence, bad `roots` / `intermediates`, a
+            naive `now`, a non-`bool` `allow_legacy_f9`.
+        MalformedError: `malformed`: S1 (not 1 ... 10 items, an empty or non-bytes item), S2
+            (a certificate does not parse), S7 (serial extension encoding).
+        UntrustedChainError: `untrusted-chain`, S4, with `rule` `"P1"` ... `"P10"`.
+        PolicyError: `policy`, S5: the leaf is a CA, or its key is not EC P-256, RSA 2048-4096
+            (no ROCA fingerprint, firmware 4.3.5 or later) or Ed25519.
     """
     try:
         if not isinstance(allow_legacy_f9, bool):

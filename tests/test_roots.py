@@ -61,3 +61,24 @@ def test_unknown_format_is_a_usage_error() -> None:
 
 def test_bundled_is_loaded_once() -> None:
     assert roots.bundled("tpm") is roots.bundled("tpm")
+
+
+def test_tampered_bundled_file_is_untrusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundled PEM that no longer matches MANIFEST.json is refused with untrusted-chain, never used."""
+    import attestverify
+
+    tampered = dict(roots.MANIFEST)
+    tampered["anchors"] = {**roots.MANIFEST["anchors"], "tpm": [
+        {**roots.MANIFEST["anchors"]["tpm"][0], "sha256": "00" * 32}
+    ]}  # fmt: skip
+    monkeypatch.setattr(roots, "MANIFEST", tampered)
+    roots._load.cache_clear()
+    try:
+        with pytest.raises(attestverify.UntrustedChainError) as exc:
+            roots.bundled("tpm")
+        assert exc.value.check == "P1"
+        assert exc.value.rule == "P1"
+    finally:
+        monkeypatch.undo()
+        roots._load.cache_clear()
+    assert len(roots.bundled("tpm")) == 1

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..errors import UsageError
+from ..errors import UntrustedChainError, UsageError
 
 __all__ = ["MANIFEST", "bundled", "bundled_intermediates"]
 
@@ -37,8 +37,9 @@ def _read_manifest() -> Any:
 
 
 MANIFEST: Any = MappingProxyType(_read_manifest())
-"""The parsed `MANIFEST.json`: `{"anchors": {fmt: [...]}, "intermediates": {fmt: [...]}}`, each entry
-with `file`, `subject`, `sha256` (of the DER) and `not_after`."""
+"""The parsed `MANIFEST.json`: `{"version": 1, "anchors": {fmt: [...]}, "intermediates": {fmt: [...]}}`,
+each entry with `file`, `subject` (RFC 4514), `sha256` (hex, of the DER) and `not_after` (ISO 8601).
+Read-only at the top level only: treat the nested values as read-only too."""
 
 
 @functools.cache
@@ -50,7 +51,10 @@ def _load(kind: str, fmt: str) -> tuple[x509.Certificate, ...]:
         cert = x509.load_pem_x509_certificate(pem)
         digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
         if digest != entry["sha256"]:
-            raise RuntimeError(f"bundled certificate {entry['file']} does not match MANIFEST.json")
+            # A damaged or tampered installation must not silently widen (or change) trust.
+            raise UntrustedChainError(
+                f"bundled certificate {entry['file']} does not match MANIFEST.json", check="P1", rule="P1"
+            )
         certs.append(cert)
     return tuple(certs)
 
@@ -63,8 +67,16 @@ def _known(fmt: str) -> None:
 def bundled(format: str) -> tuple[x509.Certificate, ...]:  # noqa: A002
     """The bundled trust anchors of `format` (`"apple"`, `"step"` or `"tpm"`).
 
+    Args:
+        format: an implemented format name (exact case).
+
+    Returns:
+        The anchors in `MANIFEST` order, parsed once and cached (the same tuple every call).
+
     Raises:
-        UsageError: for an unknown format name.
+        UsageError: (D1) for an unknown format name.
+        UntrustedChainError: (`untrusted-chain`, check and rule P1) a bundled PEM file does not
+            match its SHA-256 in `MANIFEST.json` (a damaged or tampered installation).
     """
     _known(format)
     return _load("anchors", format)
@@ -73,8 +85,16 @@ def bundled(format: str) -> tuple[x509.Certificate, ...]:  # noqa: A002
 def bundled_intermediates(format: str) -> tuple[x509.Certificate, ...]:  # noqa: A002
     """The bundled untrusted path-building intermediates of `format` (only `step` has any).
 
+    Args:
+        format: an implemented format name (exact case).
+
+    Returns:
+        For `step` the four Yubico firmware 5.7.4+ intermediates; `()` for `apple` and `tpm`.
+
     Raises:
-        UsageError: for an unknown format name.
+        UsageError: (D1) for an unknown format name.
+        UntrustedChainError: (`untrusted-chain`, check and rule P1) a bundled PEM file does not
+            match its SHA-256 in `MANIFEST.json`.
     """
     _known(format)
     return _load("intermediates", format)

@@ -107,7 +107,9 @@ def _check_version_and_alg(att_stmt: Mapping[object, object], allow_rs1: bool) -
         raise MalformedError(f"attStmt.ver must be '2.0', found {ver[:16]!r}", check="T1")
     alg = fields.get_int(att_stmt, "alg", check="T2")
     if alg not in _ALG_HASH:
-        raise MalformedError(f"attStmt.alg must be -257, -7 or -65535, found {str(alg)[:20]}", check="T2")
+        # str() of an int over 4 300 digits raises ValueError (a decoded Mapping may hold one).
+        shown = str(alg) if alg.bit_length() <= 64 else "an integer beyond 64 bits"
+        raise MalformedError(f"attStmt.alg must be -257, -7 or -65535, found {shown}", check="T2")
     if alg == ALG_RS1 and not allow_rs1:
         raise PolicyError("attStmt.alg -65535 (RS1, SHA-1) is disabled (tpm_allow_rs1=False)", check="T2")
     return alg
@@ -193,6 +195,8 @@ def _build_key(public: TpmtPublic) -> rsa.RSAPublicKey | ec.EllipticCurvePublicK
             modulus = int.from_bytes(public.modulus, "big")
             if modulus.bit_length() != public.key_bits:
                 raise MalformedError("the attested RSA modulus is shorter than keyBits", check="T14")
+            if modulus % 2 == 0:  # `cryptography` builds a "key" from an even modulus
+                raise MalformedError("the attested RSA modulus is even", check="T14")
             return rsa.RSAPublicNumbers(public.exponent or 65537, modulus).public_key()
         assert public.curve_id is not None and public.x is not None and public.y is not None
         size = CURVE_COORDINATE_SIZES[public.curve_id]
@@ -324,27 +328,33 @@ def verify_certify(
 
     Args:
         att_stmt: the decoded `attStmt` map (a Mapping with text keys; CBOR bytes are not
-            accepted here, decode them with `verify()` or `cbor2` first).
+            accepted here, decode them first, e.g. `cbor2.loads(att_obj)["attStmt"]`; the
+            strict CBOR rules of `verify()` then do not apply).
         expected_extra_data: the exact `extraData` the TPM must have signed (1 ... 64 bytes).
         roots: trust anchors for the AK path; None uses the bundled tpm anchor (Microsoft TPM
             Root Certificate Authority 2014).
-        intermediates: extra untrusted certificates for path building.
+        intermediates: extra untrusted certificates for path building; None adds none.
         now: tz-aware validation time; None is the current time.
         allow_rs1: accept alg -65535 (RS1, SHA-1) for the AK signature.
         allow_sha1_chain: accept SHA-1 signatures on the AK path (relaxation "tpm-sha1-chain").
 
     Returns:
-        The identity of the attested key.
+        The identity of the attested key (`format == "tpm"`, key from `pubArea`, never the AK);
+        `relaxations` may hold `"tpm-sha1-chain"`, `"rsa-sig-params-absent"` and
+        `"tpm-bare-rsa-signature"` (a bare PKCS#1 v1.5 `sig`, as Windows Hello sends it).
 
     Raises:
-        UsageError: (D1) invalid arguments: `att_stmt` not a Mapping, `expected_extra_data` not
-            1 ... 64 bytes, bad `roots`/`intermediates`, naive `now`, non-bool flags.
-        MalformedError: D6 non-text attStmt keys; T1-T4, T7, T8, T14 as in `verify_statement`.
-        PolicyError: T2, T6, T9, T11, T13.
-        UntrustedChainError: T5.
-        BadSignatureError: T9.
-        ChallengeMismatchError: T10 extraData differs from `expected_extra_data`.
-        KeyMismatchError: T12.
+        UsageError: `malformed`, D1: `att_stmt` not a Mapping, `expected_extra_data` not
+            1 ... 64 `bytes`/`bytearray`, bad `roots`/`intermediates`, naive `now`, non-bool flags.
+        MalformedError: `malformed`: D6 non-text attStmt keys; T1 ver, T2 alg, T3 x5c, T4
+            sig/certInfo/pubArea, T7 SAN identities, T8 TPM structures, T14 invalid attested key.
+        PolicyError: `policy`: T2 RS1 with `allow_rs1=False`, T6 AK profile, T9 SHA-1 refused by
+            the crypto backend, T11 nameAlg, T13 attested-key attributes, size or curve.
+        UntrustedChainError: `untrusted-chain`, T5, with `rule` `"P1"` ... `"P10"`.
+        BadSignatureError: `bad-signature`, T9: the AK signature over certInfo.
+        ChallengeMismatchError: `challenge-mismatch`, T10: extraData differs from
+            `expected_extra_data`.
+        KeyMismatchError: `key-mismatch`, T12: the certified name is not that of `pubArea`.
     """
     try:
         if not isinstance(att_stmt, Mapping):
