@@ -23,6 +23,7 @@ from .errors import (
     MalformedError,
     UnsupportedFormatError,
     UsageError,
+    shown,
 )
 from .identity import HARDWARE_MODULE, PERMANENT_IDENTIFIER, DeviceIdentity
 from .roots import bundled, bundled_intermediates
@@ -267,7 +268,8 @@ def verify(
             raise MalformedError("the attestation object needs a text 'fmt'", check="D4")
         if raw_fmt not in _REGISTRY or raw_fmt not in enabled:
             raise UnsupportedFormatError(
-                f"format {raw_fmt[:40]!r} is not supported or not enabled (enabled: {', '.join(enabled)})",
+                f"format {shown(raw_fmt, 40)} is not supported or not enabled "
+                f"(enabled: {', '.join(enabled)})",
                 check="D5",
             )
         fmt = raw_fmt
@@ -288,8 +290,8 @@ def verify(
 
         if identifier is not None and not identity.matches(identifier, identifier_type):
             raise IdentifierMismatchError(
-                f"identifier {identifier[:64]!r} is not among the attested identifiers "
-                f"{list(identity.identifiers)!r:.120}",
+                f"identifier {shown(identifier)} is not among the {len(identity.identifiers)} "
+                "attested identifier(s)",
                 check="D7",
                 identifier_type=identifier_type or PERMANENT_IDENTIFIER,
                 identifier_value=identifier,

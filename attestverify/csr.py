@@ -23,6 +23,7 @@ from .errors import (
     PolicyError,
     UsageError,
     quote,
+    shown,
 )
 from .identity import (
     HARDWARE_MODULE,
@@ -163,7 +164,7 @@ def _check_common_names(request: x509.CertificateSigningRequest, identifier: str
         raw = value if isinstance(value, bytes) else _utf8(value)
         if raw and not hmac.compare_digest(raw, wanted):
             raise IdentifierMismatchError(
-                f"CSR subject CN {quote(raw)} (hex) differs from identifier {identifier[:64]!r}",
+                f"CSR subject CN {quote(raw)} (hex) differs from identifier {shown(identifier)}",
                 check="C5",
                 identifier_type=PERMANENT_IDENTIFIER,
                 identifier_value=identifier,
@@ -196,7 +197,7 @@ def _check_san_identity(
 
     def reject(reason: str) -> IdentifierMismatchError:
         return IdentifierMismatchError(
-            f"CSR {acme.type} SAN {acme.value[:64]!r} {reason}",
+            f"CSR {acme.type} SAN {shown(acme.value)} {reason}",
             check="C6",
             identifier_type=acme.type,
             identifier_value=acme.value,
@@ -205,7 +206,7 @@ def _check_san_identity(
     if identifier_type is not None and acme.type != identifier_type:
         raise reject(f"is not of identifier_type {identifier_type!r}")
     if identifier is not None and not hmac.compare_digest(_utf8(acme.value), _utf8(identifier)):
-        raise reject(f"differs from identifier {identifier[:64]!r}")
+        raise reject(f"differs from identifier {shown(identifier)}")
     if match_identity and not identity.matches(acme.value, acme.type):
         raise reject("is not among the attested identifiers")
 
@@ -274,8 +275,8 @@ def verify_csr(
         _check_key(identity, request)
         if identifier is not None and match_identity and not identity.matches(identifier, identifier_type):
             raise IdentifierMismatchError(
-                f"identifier {identifier[:64]!r} is not among the attested identifiers "
-                f"{list(identity.identifiers)!r:.120}",
+                f"identifier {shown(identifier)} is not among the {len(identity.identifiers)} "
+                "attested identifier(s)",
                 check="C4",
                 identifier_type=identifier_type or PERMANENT_IDENTIFIER,
                 identifier_value=identifier,

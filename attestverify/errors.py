@@ -43,6 +43,14 @@ def quote(raw: bytes | str, limit: int = 64) -> str:
     return shown + ("..." if len(data) > limit else "")
 
 
+def shown(text: str, limit: int = 64) -> str:
+    """`repr()` of at most `limit` UTF-8 bytes of `text`, for error messages."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return repr(text)
+    return repr(data[:limit].decode("utf-8", "ignore")) + "..."
+
+
 class AttestationError(Exception):
     """Base class of every error raised by attestverify.
 

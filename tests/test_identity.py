@@ -133,3 +133,14 @@ def test_acme_problem_documents() -> None:
     (sub,) = problem["subproblems"]
     assert sub["type"] == "urn:ietf:params:acme:error:rejectedIdentifier"
     assert sub["identifier"] == {"type": "permanent-identifier", "value": "123"}
+
+
+def test_messages_quote_at_most_64_bytes_of_an_identifier() -> None:
+    """SPEC §2.3: a long identifier is cut to 64 UTF-8 bytes in the message (D7)."""
+    from attestverify.errors import shown
+
+    assert shown("abc") == "'abc'"
+    long = "é" * 100  # 2 bytes per character
+    assert shown(long) == repr("é" * 32) + "..."
+    ident = _identity(acme_identifiers=(AcmeIdentifier("permanent-identifier", "SN1"),))
+    assert not ident.matches(long)
