@@ -260,12 +260,7 @@ def verify(
             "tpm_allow_sha1_chain": _check_flag("tpm_allow_sha1_chain", tpm_allow_sha1_chain),
         }
 
-        top = cbor.decode_statement(statement)
-        if not isinstance(top, Mapping):
-            raise MalformedError("the attestation object must be a map", check="D4")
-        raw_fmt = top.get("fmt")
-        if not isinstance(raw_fmt, str):
-            raise MalformedError("the attestation object needs a text 'fmt'", check="D4")
+        top, raw_fmt = cbor.decode_attestation_object(statement)
         if raw_fmt not in _REGISTRY or raw_fmt not in enabled:
             raise UnsupportedFormatError(
                 f"format {shown(raw_fmt, 40)} is not supported or not enabled "

@@ -29,7 +29,15 @@ import cbor2
 
 from .errors import MalformedError
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_ENTRIES", "MAX_TEXT", "decode_inner_bstr", "decode_statement"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_ENTRIES",
+    "MAX_TEXT",
+    "decode_attestation_object",
+    "decode_inner_bstr",
+    "decode_statement",
+]
 
 MAX_BYTES = 65536
 """Largest statement, in bytes (CBOR input, decoded base64url, or byte strings of a Mapping)."""
@@ -276,6 +284,25 @@ def decode_statement(statement: object) -> object:
     if not 1 <= len(data) <= MAX_BYTES:
         raise MalformedError(f"statement must hold 1 ... {MAX_BYTES} bytes", check="D2")
     return _decode(data, "D3", text_keys=True)
+
+
+def decode_attestation_object(statement: object) -> tuple[Mapping[object, object], str]:
+    """Decode the statement (D2, D3) and check its top level (D4) for `verify()` and `inspect()`.
+
+    Returns:
+        The top-level map and its text `fmt`.
+
+    Raises:
+        MalformedError: D2 and D3 as `decode_statement`; D4 when the top level is not a map or
+            `fmt` is missing or not text.
+    """
+    top = decode_statement(statement)
+    if not isinstance(top, Mapping):
+        raise MalformedError("the attestation object must be a map", check="D4")
+    fmt = top.get("fmt")
+    if not isinstance(fmt, str):
+        raise MalformedError("the attestation object needs a text 'fmt'", check="D4")
+    return top, fmt
 
 
 def decode_inner_bstr(data: bytes | bytearray, *, check: str) -> bytes:

@@ -388,12 +388,7 @@ def inspect(statement: bytes | bytearray | memoryview | str | Mapping[str, objec
             not text).
     """
     try:
-        top = cbor.decode_statement(statement)
-        if not isinstance(top, Mapping):
-            raise MalformedError("the attestation object must be a map", check="D4")
-        fmt = top.get("fmt")
-        if not isinstance(fmt, str):
-            raise MalformedError("the attestation object needs a text 'fmt'", check="D4")
+        top, fmt = cbor.decode_attestation_object(statement)
         result: dict[str, Any] = {"verified": False, "fmt": fmt[:_MAX_TEXT], "implemented": fmt in FORMATS}
         att_stmt = top.get("attStmt")
         if not isinstance(att_stmt, Mapping):
