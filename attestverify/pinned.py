@@ -13,9 +13,10 @@ builder:
 * recognised critical extensions: basicConstraints, keyUsage, extendedKeyUsage, subjectAltName,
   certificatePolicies; nameConstraints and policyConstraints fail at any criticality (not implemented);
 * every intermediate counts against pathLenConstraint (self-issued ones too: stricter than RFC 5280);
-* signature AlgorithmIdentifiers are read with asn1crypto, because `cryptography` hides whether RSA
-  parameters are NULL or absent; the outer `signatureAlgorithm` must equal `tbsCertificate.signature`
-  byte for byte, after (c) turned absent RSA PKCS#1 v1.5 parameters into NULL;
+* signature AlgorithmIdentifiers are read with asn1crypto (`certsig.py`), because `cryptography`
+  hides whether RSA parameters are NULL or absent; the outer `signatureAlgorithm` must equal
+  `tbsCertificate.signature` byte for byte, after (c) turned absent RSA PKCS#1 v1.5 parameters
+  into NULL;
 * id-RSASSA-PSS needs explicit parameters: hash = MGF1 hash in SHA-256/384/512, saltLength = hash
   length, trailerField 1.
 
@@ -29,19 +30,15 @@ ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 
-from asn1crypto import algos
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from . import certsig
 from .errors import UntrustedChainError
 from .keys import issuer_key_problem
 
@@ -50,13 +47,8 @@ __all__ = [
     "PINNED_F9_ANCHOR_SPKI_SHA256",
     "RSA_PARAMS_ABSENT",
     "SHA1_CHAIN",
-    "SigAlg",
     "UnimplementedExtensionError",
-    "cert_label",
     "search",
-    "public_key",
-    "sig_alg",
-    "spki_der",
 ]
 
 LEGACY_F9 = "yubikey-legacy-f9"
@@ -81,108 +73,6 @@ MAX_SIGNATURE_CHECKS = 64
 _RECOGNISED_CRITICAL = frozenset({"2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.17", "2.5.29.32"})
 _UNIMPLEMENTED = {"2.5.29.30": "nameConstraints", "2.5.29.36": "policyConstraints"}
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "2.16.840.1.101.3.4.2.1": hashes.SHA256,
-    "2.16.840.1.101.3.4.2.2": hashes.SHA384,
-    "2.16.840.1.101.3.4.2.3": hashes.SHA512,
-}
-_RSA_PKCS1: dict[str, type[hashes.HashAlgorithm]] = {
-    "1.2.840.113549.1.1.11": hashes.SHA256,
-    "1.2.840.113549.1.1.12": hashes.SHA384,
-    "1.2.840.113549.1.1.13": hashes.SHA512,
-}
-_ECDSA: dict[str, type[hashes.HashAlgorithm]] = {
-    "1.2.840.10045.4.3.2": hashes.SHA256,
-    "1.2.840.10045.4.3.3": hashes.SHA384,
-    "1.2.840.10045.4.3.4": hashes.SHA512,
-}
-_RSA_SHA1 = "1.2.840.113549.1.1.5"
-_ECDSA_SHA1 = "1.2.840.10045.4.1"
-_RSA_PSS = "1.2.840.113549.1.1.10"
-_MGF1 = "1.2.840.113549.1.1.8"
-_NULL = b"\x05\x00"
-
-_Verify = Callable[[bytes, bytes], None]
-
-
-@dataclass(frozen=True, slots=True)
-class SigAlg:
-    """A certificate's signature AlgorithmIdentifiers as found in the DER.
-
-    Attributes:
-        oid: dotted OID of the outer `signatureAlgorithm`.
-        params: DER of the outer parameters, or `None` when absent.
-        outer: DER of the outer AlgorithmIdentifier.
-        inner: DER of `tbsCertificate.signature`.
-    """
-
-    oid: str
-    params: bytes | None
-    outer: bytes
-    inner: bytes
-
-    @property
-    def rsa_params_absent(self) -> bool:
-        """An RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters, outside or in the TBS
-        (relaxation (c))."""
-        if self.oid not in _RSA_PKCS1 and self.oid != _RSA_SHA1:
-            return False
-        # Inside the TBS only: the same OID there, without the NULL the outer one carries.
-        inner_only = self.inner != self.outer and _with_null(self.inner, self) == self.outer
-        return self.params is None or inner_only
-
-    @property
-    def is_sha1(self) -> bool:
-        """sha1WithRSAEncryption or ecdsa-with-SHA1 (relaxation (b))."""
-        return self.oid in (_RSA_SHA1, _ECDSA_SHA1)
-
-
-def sig_alg(cert: x509.Certificate) -> SigAlg | None:
-    """Read the signature AlgorithmIdentifiers of `cert` with asn1crypto; None when unreadable."""
-    try:
-        parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-        outer = parsed["signature_algorithm"]
-        params = outer["parameters"].dump()
-        return SigAlg(
-            oid=outer["algorithm"].dotted,
-            params=params or None,
-            outer=outer.dump(),
-            inner=parsed["tbs_certificate"]["signature"].dump(),
-        )
-    except Exception:  # noqa: BLE001 - any asn1crypto failure means "not a usable algorithm"
-        return None
-
-
-def spki_der(cert: x509.Certificate) -> bytes:
-    """The SubjectPublicKeyInfo DER of `cert`, also for key types `cryptography` cannot load."""
-    key = public_key(cert)
-    if key is not None:
-        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    der = cert.public_bytes(Encoding.DER)
-    try:
-        return bytes(asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"].dump())
-    except Exception:  # noqa: BLE001 - unreadable key: unique per certificate, never equal to an anchor's
-        return b"unreadable:" + der
-
-
-def public_key(cert: x509.Certificate) -> CertificatePublicKeyTypes | None:
-    """`cert.public_key()`, or None for a key type `cryptography` does not support."""
-    try:
-        return cert.public_key()
-    except Exception:  # noqa: BLE001 - an unsupported key can never verify anything
-        return None
-
-
-def cert_label(cert: x509.Certificate, role: str) -> str:
-    """`role (subject)` for messages; the subject is shortened, it is attacker-controlled."""
-    try:
-        subject = cert.subject.rfc4514_string()
-    except Exception:  # noqa: BLE001 - a name we cannot render is still a certificate to name
-        subject = "?"
-    if len(subject) > 60:
-        subject = subject[:57] + "..."
-    return f"{role} ({subject or 'empty subject'})"
-
 
 class _Node:
     """What the search needs of one certificate, computed once per call."""
@@ -205,7 +95,7 @@ class _Node:
         self.unusable: tuple[str, str] | None = None
         # Parsed on first use, then reused: a search tries each certificate against every
         # candidate issuer, and re-parsing per attempt made one call cost ~10^4 asn1crypto parses.
-        self._alg: SigAlg | None = None
+        self._alg: certsig.SigAlg | None = None
         self._alg_read = False
         self._key: CertificatePublicKeyTypes | None = None
         self._key_read = False
@@ -230,21 +120,21 @@ class _Node:
     @property
     def label(self) -> str:
         if self._label is None:
-            self._label = cert_label(self.cert, self.role)
+            self._label = certsig.cert_label(self.cert, self.role)
         return self._label
 
     @property
-    def alg(self) -> SigAlg | None:
+    def alg(self) -> certsig.SigAlg | None:
         """`sig_alg(cert)`, computed once."""
         if not self._alg_read:
-            self._alg, self._alg_read = sig_alg(self.cert), True
+            self._alg, self._alg_read = certsig.sig_alg(self.cert), True
         return self._alg
 
     @property
     def key(self) -> CertificatePublicKeyTypes | None:
         """`public_key(cert)`, computed once."""
         if not self._key_read:
-            self._key, self._key_read = public_key(self.cert), True
+            self._key, self._key_read = certsig.public_key(self.cert), True
         return self._key
 
     def valid_at(self, now: datetime) -> bool:
@@ -252,7 +142,7 @@ class _Node:
 
     def spki_sha256(self) -> str:
         if self._spki_sha256 is None:
-            self._spki_sha256 = hashlib.sha256(spki_der(self.cert)).hexdigest()
+            self._spki_sha256 = hashlib.sha256(certsig.spki_der(self.cert)).hexdigest()
         return self._spki_sha256
 
     def legacy_f9_profile(self) -> str | None:
@@ -391,8 +281,8 @@ class _Search:
         outer, inner = alg.outer, alg.inner
         if alg.rsa_params_absent:
             used.add(RSA_PARAMS_ABSENT)
-            outer = _with_null(outer, alg)
-            inner = _with_null(inner, alg)
+            outer = certsig.with_null(outer, alg)
+            inner = certsig.with_null(inner, alg)
         if outer != inner:
             raise _Reject(
                 depth, "P7", f"{child.label} signatureAlgorithm differs from tbsCertificate.signature"
@@ -401,7 +291,7 @@ class _Search:
             if SHA1_CHAIN not in self.enabled:
                 raise _Reject(depth, "P7", f"{child.label} is signed with SHA-1, which is not allowed here")
             used.add(SHA1_CHAIN)
-        verify = _verifier(alg, issuer.key)
+        verify = certsig.verifier(alg, issuer.key)
         if isinstance(verify, str):
             raise _Reject(depth, "P7", f"{child.label}: {verify}")
         if self.checks >= MAX_SIGNATURE_CHECKS:
@@ -417,64 +307,6 @@ class _Search:
             raise _Reject(depth, "P7", f"the crypto backend refuses the signature algorithm of {child.label} "
                           "(SHA-1 disabled by FIPS or the crypto policy?)") from None  # fmt: skip
         return frozenset(used)
-
-
-def _with_null(alg_der: bytes, alg: SigAlg) -> bytes:
-    # Relaxation (c): an absent parameter reads as NULL. Only the OID TLV is kept from the input.
-    if not alg_der.startswith(b"\x30") or len(alg_der) < 2 or alg_der[1] >= 0x80:
-        return alg_der
-    body = alg_der[2:]
-    if body.startswith(b"\x06") and len(body) == 2 + body[1]:
-        body += _NULL
-        return b"\x30" + bytes([len(body)]) + body
-    return alg_der
-
-
-def _verifier(alg: SigAlg, key: object) -> _Verify | str:
-    """A callable `(signature, data)` for `alg` under `key`, or a reason string."""
-    if alg.oid in _RSA_PKCS1 or alg.oid == _RSA_SHA1:
-        if alg.params not in (None, _NULL):
-            return "RSA PKCS#1 v1.5 AlgorithmIdentifier parameters are not NULL"
-        hash_cls = _RSA_PKCS1.get(alg.oid, hashes.SHA1)
-        if not isinstance(key, rsa.RSAPublicKey):
-            return "RSA signature algorithm under a non-RSA issuer key"
-        rsa_key = key
-        return lambda sig, data: rsa_key.verify(sig, data, padding.PKCS1v15(), hash_cls())
-    if alg.oid in _ECDSA or alg.oid == _ECDSA_SHA1:
-        if alg.params is not None:
-            return "ECDSA AlgorithmIdentifier must not have parameters"
-        hash_cls = _ECDSA.get(alg.oid, hashes.SHA1)
-        if not isinstance(key, ec.EllipticCurvePublicKey):
-            return "ECDSA signature algorithm under a non-EC issuer key"
-        ec_key = key
-        return lambda sig, data: ec_key.verify(sig, data, ec.ECDSA(hash_cls()))
-    if alg.oid == _RSA_PSS:
-        return _pss_verifier(alg, key)
-    return f"signature algorithm {alg.oid} is not allowed (P7: RSA or ECDSA with SHA-256/384/512)"
-
-
-def _pss_verifier(alg: SigAlg, key: object) -> _Verify | str:
-    if not isinstance(key, rsa.RSAPublicKey):
-        return "RSASSA-PSS signature under a non-RSA issuer key"
-    try:
-        # Absent fields read as the RFC 4055 defaults (SHA-1, salt 20), which fail below.
-        params = algos.RSASSAPSSParams.load(alg.params or b"")
-        hash_oid = params["hash_algorithm"]["algorithm"].dotted
-        mgf = params["mask_gen_algorithm"]
-        mgf_oid = mgf["algorithm"].dotted
-        mgf_hash = mgf["parameters"]["algorithm"].dotted
-        salt = params["salt_length"].native
-        trailer = params["trailer_field"].native
-    except Exception:  # noqa: BLE001 - undecodable parameters are simply not allowed
-        return "RSASSA-PSS parameters are missing or undecodable"
-    hash_cls = _HASHES.get(hash_oid)
-    if hash_cls is None or mgf_oid != _MGF1 or mgf_hash != hash_oid:
-        return "RSASSA-PSS needs explicit SHA-256/384/512 with the same MGF1 hash"
-    if salt != hash_cls().digest_size or trailer not in (1, "trailer_field_bc"):
-        return "RSASSA-PSS saltLength must equal the hash length (trailerField 1)"
-    pss = padding.PSS(mgf=padding.MGF1(hash_cls()), salt_length=hash_cls().digest_size)
-    rsa_key = key
-    return lambda sig, data: rsa_key.verify(sig, data, pss, hash_cls())
 
 
 def _anchor_problem(node: _Node, now: datetime) -> tuple[str, str] | None:

@@ -47,7 +47,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
-from . import pinned
+from . import certsig, pinned
 from .errors import MalformedError, UntrustedChainError, UsageError
 from .keys import issuer_key_problem
 
@@ -152,7 +152,7 @@ def _triggers(
 ) -> frozenset[str]:
     found: set[str] = set()
     for cert in certs:
-        alg = pinned.sig_alg(cert)
+        alg = certsig.sig_alg(cert)
         if alg is not None and alg.rsa_params_absent:
             found.add(pinned.RSA_PARAMS_ABSENT)
         if allow_sha1 and alg is not None and alg.is_sha1:
@@ -226,11 +226,11 @@ def validate_path(
     now = now.astimezone(timezone.utc)
     anchor_list = [a for a in dict.fromkeys(anchors, None) if _decodable(a)]
     anchor_ders = {_der(a) for a in anchor_list}
-    anchor_spkis = {pinned.spki_der(a) for a in anchor_list}
-    leaf_label = pinned.cert_label(leaf, "leaf")
+    anchor_spkis = {certsig.spki_der(a) for a in anchor_list}
+    leaf_label = certsig.cert_label(leaf, "leaf")
     # P9: cryptography accepts a store certificate as a one-element chain; a leaf carrying an
     # anchor's key is an anchor in disguise.
-    if _der(leaf) in anchor_ders or pinned.spki_der(leaf) in anchor_spkis:
+    if _der(leaf) in anchor_ders or certsig.spki_der(leaf) in anchor_spkis:
         raise UntrustedChainError(f"{leaf_label} is a trust anchor itself", check=check, rule="P9")
     if leaf.subject.public_bytes() == leaf.issuer.public_bytes():
         raise UntrustedChainError(
@@ -246,7 +246,7 @@ def validate_path(
         if der in seen or der in anchor_ders or der == leaf_der or not _decodable(cert):
             continue
         seen.add(der)
-        if issuer_key_problem(pinned.public_key(cert)) is None:
+        if issuer_key_problem(certsig.public_key(cert)) is None:
             pool.append(cert)
     chain, reason = None, "no trust anchor is a CA valid now with an allowed key"
     if usable_anchors:
@@ -282,4 +282,4 @@ def _usable_anchor(anchor: x509.Certificate, now: datetime) -> bool:
         return False
     if not bc.ca or not anchor.not_valid_before_utc <= now <= anchor.not_valid_after_utc:
         return False
-    return issuer_key_problem(pinned.public_key(anchor)) is None
+    return issuer_key_problem(certsig.public_key(anchor)) is None

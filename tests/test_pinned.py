@@ -13,7 +13,7 @@ from pki import NOT_AFTER, NOT_BEFORE, NOW, Issued, ec_key, issue, name, raw_ext
 from vectors import certificate
 from x509_helpers import ECDSA_SHA256_NULL, RSA_SHA256, RSA_SHA256_ABSENT, RSA_SHA384, resign
 
-from attestverify import pinned
+from attestverify import certsig, pinned
 from attestverify.errors import UntrustedChainError
 
 FW_EXT = raw_ext("1.3.6.1.4.1.41482.3.3", b"\x05\x02\x04")
@@ -112,12 +112,12 @@ def test_absent_params_outside_only_still_matches() -> None:
 def test_ecdsa_with_null_parameters_refused() -> None:
     # cryptography 50 already refuses to parse such certificates (x5c -> malformed); the pinned
     # validator refuses them as well, should a caller-supplied certificate ever carry one.
-    alg = pinned.SigAlg(
+    alg = certsig.SigAlg(
         oid="1.2.840.10045.4.3.2", params=b"\x05\x00", outer=ECDSA_SHA256_NULL, inner=ECDSA_SHA256_NULL
     )
-    assert isinstance(pinned._verifier(alg, ec_key("p256", "enull").public_key()), str)
-    plain = pinned.SigAlg(oid="1.2.840.10045.4.3.2", params=None, outer=b"", inner=b"")
-    assert callable(pinned._verifier(plain, ec_key("p256", "enull").public_key()))
+    assert isinstance(certsig.verifier(alg, ec_key("p256", "enull").public_key()), str)
+    plain = certsig.SigAlg(oid="1.2.840.10045.4.3.2", params=None, outer=b"", inner=b"")
+    assert callable(certsig.verifier(plain, ec_key("p256", "enull").public_key()))
 
 
 def test_rsa_algorithm_under_ec_key_refused() -> None:

@@ -28,7 +28,7 @@ from x509_helpers import (
 )
 
 import attestverify
-from attestverify import pinned, x509path
+from attestverify import certsig, pinned, x509path
 from attestverify.csr import verify_csr
 from attestverify.errors import MalformedError, PolicyError, UntrustedChainError
 from attestverify.identity import PERMANENT_IDENTIFIER, AcmeIdentifier, DeviceIdentity
@@ -69,14 +69,14 @@ def test_r1_pinned_search_parses_each_algorithm_once(monkeypatch: pytest.MonkeyP
     the 64 signature checks. Each certificate must be parsed at most once per search."""
     leaf, candidates = _crafted_pool()
     calls = 0
-    original = pinned.sig_alg
+    original = certsig.sig_alg
 
-    def counting(cert: x509.Certificate) -> pinned.SigAlg | None:
+    def counting(cert: x509.Certificate) -> certsig.SigAlg | None:
         nonlocal calls
         calls += 1
         return original(cert)
 
-    monkeypatch.setattr(pinned, "sig_alg", counting)
+    monkeypatch.setattr(certsig, "sig_alg", counting)
     anchor = root("ReviewPoolRoot").cert
     start = time.perf_counter()
     with pytest.raises(UntrustedChainError) as exc:
@@ -98,9 +98,9 @@ def test_r1_duplicate_candidates_do_not_spend_the_budget_again(monkeypatch: pyte
     leaf = issue(name("ReviewDupLeaf"), ec_key("p256", "review-dup-leaf"), inter)
     forged = resign(leaf.cert, inter.key, alg=RSA_SHA256_ABSENT, hash_alg=hashes.SHA256())
     checks = 0
-    original = pinned._verifier
+    original = certsig.verifier
 
-    def counting(alg: pinned.SigAlg, key: object) -> object:
+    def counting(alg: certsig.SigAlg, key: object) -> object:
         verify = original(alg, key)
         if isinstance(verify, str):
             return verify
@@ -112,7 +112,7 @@ def test_r1_duplicate_candidates_do_not_spend_the_budget_again(monkeypatch: pyte
 
         return run
 
-    monkeypatch.setattr(pinned, "_verifier", counting)
+    monkeypatch.setattr(certsig, "verifier", counting)
     path = x509path.validate_path(forged, [wrong.cert] * 20 + [inter.cert], [r.cert], NOW, check="S4")
     assert path.relaxations == ("rsa-sig-params-absent",)
     assert checks <= 3, checks

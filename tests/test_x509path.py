@@ -30,7 +30,7 @@ from x509_helpers import (
     sign_raw,
 )
 
-from attestverify import pinned, x509path
+from attestverify import certsig, pinned, x509path
 from attestverify.errors import MalformedError, UntrustedChainError, UsageError
 from attestverify.roots import bundled, bundled_intermediates
 from attestverify.x509path import ValidatedPath, parse_x5c, validate_path
@@ -606,7 +606,7 @@ def test_sha1_backend_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(sig: bytes, data: bytes) -> None:
         raise UnsupportedAlgorithm("sha1 disabled")
 
-    monkeypatch.setattr(pinned, "_verifier", lambda alg, key: refuse)
+    monkeypatch.setattr(certsig, "verifier", lambda alg, key: refuse)
     r, i, leaf = _sha1_chain()
     err = rejected(leaf.cert, [i.cert], [r.cert], allow_sha1=True)
     assert err.rule == "P7"

@@ -1,0 +1,186 @@
+"""One certificate signature, read and verified by hand (the pinned validator's primitives).
+
+`cryptography` hides whether an RSA AlgorithmIdentifier carries NULL or no parameters, refuses
+SHA-1 in `verify_directly_issued_by`, and cannot load every key type, so the pinned validator of
+SPEC §5.3 reads these fields with asn1crypto and verifies each signature with
+`issuer.public_key().verify(signature, tbs_certificate_bytes, padding, hash)`.
+
+Allowed (P7): RSA PKCS#1 v1.5 and ECDSA with SHA-256/384/512; id-RSASSA-PSS with explicit
+parameters (hash = MGF1 hash in SHA-256/384/512, saltLength = hash length, trailerField 1);
+SHA-1 (`sha1WithRSAEncryption`, `ecdsa-with-SHA1`) only where the caller enabled relaxation (b).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from asn1crypto import algos
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+__all__ = ["SigAlg", "cert_label", "public_key", "sig_alg", "spki_der", "verifier", "with_null"]
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "2.16.840.1.101.3.4.2.1": hashes.SHA256,
+    "2.16.840.1.101.3.4.2.2": hashes.SHA384,
+    "2.16.840.1.101.3.4.2.3": hashes.SHA512,
+}
+_RSA_PKCS1: dict[str, type[hashes.HashAlgorithm]] = {
+    "1.2.840.113549.1.1.11": hashes.SHA256,
+    "1.2.840.113549.1.1.12": hashes.SHA384,
+    "1.2.840.113549.1.1.13": hashes.SHA512,
+}
+_ECDSA: dict[str, type[hashes.HashAlgorithm]] = {
+    "1.2.840.10045.4.3.2": hashes.SHA256,
+    "1.2.840.10045.4.3.3": hashes.SHA384,
+    "1.2.840.10045.4.3.4": hashes.SHA512,
+}
+_RSA_SHA1 = "1.2.840.113549.1.1.5"
+_ECDSA_SHA1 = "1.2.840.10045.4.1"
+_RSA_PSS = "1.2.840.113549.1.1.10"
+_MGF1 = "1.2.840.113549.1.1.8"
+_NULL = b"\x05\x00"
+
+_Verify = Callable[[bytes, bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SigAlg:
+    """A certificate's signature AlgorithmIdentifiers as found in the DER.
+
+    Attributes:
+        oid: dotted OID of the outer `signatureAlgorithm`.
+        params: DER of the outer parameters, or `None` when absent.
+        outer: DER of the outer AlgorithmIdentifier.
+        inner: DER of `tbsCertificate.signature`.
+    """
+
+    oid: str
+    params: bytes | None
+    outer: bytes
+    inner: bytes
+
+    @property
+    def rsa_params_absent(self) -> bool:
+        """An RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters, outside or in the TBS
+        (relaxation (c))."""
+        if self.oid not in _RSA_PKCS1 and self.oid != _RSA_SHA1:
+            return False
+        # Inside the TBS only: the same OID there, without the NULL the outer one carries.
+        inner_only = self.inner != self.outer and with_null(self.inner, self) == self.outer
+        return self.params is None or inner_only
+
+    @property
+    def is_sha1(self) -> bool:
+        """sha1WithRSAEncryption or ecdsa-with-SHA1 (relaxation (b))."""
+        return self.oid in (_RSA_SHA1, _ECDSA_SHA1)
+
+
+def sig_alg(cert: x509.Certificate) -> SigAlg | None:
+    """Read the signature AlgorithmIdentifiers of `cert` with asn1crypto; None when unreadable."""
+    try:
+        parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+        outer = parsed["signature_algorithm"]
+        params = outer["parameters"].dump()
+        return SigAlg(
+            oid=outer["algorithm"].dotted,
+            params=params or None,
+            outer=outer.dump(),
+            inner=parsed["tbs_certificate"]["signature"].dump(),
+        )
+    except Exception:  # noqa: BLE001 - any asn1crypto failure means "not a usable algorithm"
+        return None
+
+
+def spki_der(cert: x509.Certificate) -> bytes:
+    """The SubjectPublicKeyInfo DER of `cert`, also for key types `cryptography` cannot load."""
+    key = public_key(cert)
+    if key is not None:
+        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    der = cert.public_bytes(Encoding.DER)
+    try:
+        return bytes(asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"].dump())
+    except Exception:  # noqa: BLE001 - unreadable key: unique per certificate, never equal to an anchor's
+        return b"unreadable:" + der
+
+
+def public_key(cert: x509.Certificate) -> CertificatePublicKeyTypes | None:
+    """`cert.public_key()`, or None for a key type `cryptography` does not support."""
+    try:
+        return cert.public_key()
+    except Exception:  # noqa: BLE001 - an unsupported key can never verify anything
+        return None
+
+
+def cert_label(cert: x509.Certificate, role: str) -> str:
+    """`role (subject)` for messages; the subject is shortened, it is attacker-controlled."""
+    try:
+        subject = cert.subject.rfc4514_string()
+    except Exception:  # noqa: BLE001 - a name we cannot render is still a certificate to name
+        subject = "?"
+    if len(subject) > 60:
+        subject = subject[:57] + "..."
+    return f"{role} ({subject or 'empty subject'})"
+
+
+def with_null(alg_der: bytes, alg: SigAlg) -> bytes:
+    # Relaxation (c): an absent parameter reads as NULL. Only the OID TLV is kept from the input.
+    if not alg_der.startswith(b"\x30") or len(alg_der) < 2 or alg_der[1] >= 0x80:
+        return alg_der
+    body = alg_der[2:]
+    if body.startswith(b"\x06") and len(body) == 2 + body[1]:
+        body += _NULL
+        return b"\x30" + bytes([len(body)]) + body
+    return alg_der
+
+
+def verifier(alg: SigAlg, key: object) -> _Verify | str:
+    """A callable `(signature, data)` for `alg` under `key`, or a reason string."""
+    if alg.oid in _RSA_PKCS1 or alg.oid == _RSA_SHA1:
+        if alg.params not in (None, _NULL):
+            return "RSA PKCS#1 v1.5 AlgorithmIdentifier parameters are not NULL"
+        hash_cls = _RSA_PKCS1.get(alg.oid, hashes.SHA1)
+        if not isinstance(key, rsa.RSAPublicKey):
+            return "RSA signature algorithm under a non-RSA issuer key"
+        rsa_key = key
+        return lambda sig, data: rsa_key.verify(sig, data, padding.PKCS1v15(), hash_cls())
+    if alg.oid in _ECDSA or alg.oid == _ECDSA_SHA1:
+        if alg.params is not None:
+            return "ECDSA AlgorithmIdentifier must not have parameters"
+        hash_cls = _ECDSA.get(alg.oid, hashes.SHA1)
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            return "ECDSA signature algorithm under a non-EC issuer key"
+        ec_key = key
+        return lambda sig, data: ec_key.verify(sig, data, ec.ECDSA(hash_cls()))
+    if alg.oid == _RSA_PSS:
+        return _pss_verifier(alg, key)
+    return f"signature algorithm {alg.oid} is not allowed (P7: RSA or ECDSA with SHA-256/384/512)"
+
+
+def _pss_verifier(alg: SigAlg, key: object) -> _Verify | str:
+    if not isinstance(key, rsa.RSAPublicKey):
+        return "RSASSA-PSS signature under a non-RSA issuer key"
+    try:
+        # Absent fields read as the RFC 4055 defaults (SHA-1, salt 20), which fail below.
+        params = algos.RSASSAPSSParams.load(alg.params or b"")
+        hash_oid = params["hash_algorithm"]["algorithm"].dotted
+        mgf = params["mask_gen_algorithm"]
+        mgf_oid = mgf["algorithm"].dotted
+        mgf_hash = mgf["parameters"]["algorithm"].dotted
+        salt = params["salt_length"].native
+        trailer = params["trailer_field"].native
+    except Exception:  # noqa: BLE001 - undecodable parameters are simply not allowed
+        return "RSASSA-PSS parameters are missing or undecodable"
+    hash_cls = _HASHES.get(hash_oid)
+    if hash_cls is None or mgf_oid != _MGF1 or mgf_hash != hash_oid:
+        return "RSASSA-PSS needs explicit SHA-256/384/512 with the same MGF1 hash"
+    if salt != hash_cls().digest_size or trailer not in (1, "trailer_field_bc"):
+        return "RSASSA-PSS saltLength must equal the hash length (trailerField 1)"
+    pss = padding.PSS(mgf=padding.MGF1(hash_cls()), salt_length=hash_cls().digest_size)
+    rsa_key = key
+    return lambda sig, data: rsa_key.verify(sig, data, pss, hash_cls())
