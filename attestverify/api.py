@@ -6,10 +6,11 @@ that verifies it; adding a format is one module plus one entry here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Protocol, Union, cast
 
@@ -297,6 +298,20 @@ def verify(
             err.format = fmt
         raise
     except Exception as exc:
+        raise internal_error(exc, fmt) from exc
+
+
+@contextlib.contextmanager
+def public_boundary(fmt: str | None = None) -> Iterator[None]:
+    """The error contract of every public entry point: our errors pass (tagged with `fmt` when
+    they carry no format yet); anything else becomes `malformed` via `internal_error`."""
+    try:
+        yield
+    except AttestationError as err:
+        if err.format is None:
+            err.format = fmt
+        raise
+    except Exception as exc:  # the API promises AttestationError only
         raise internal_error(exc, fmt) from exc
 
 

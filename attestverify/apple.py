@@ -356,7 +356,7 @@ def verify_device_properties(
         ChallengeMismatchError: `challenge-mismatch`, A6, the freshness code is absent (unless
             relaxed) or differs from `nonce`.
     """
-    try:
+    with api.public_boundary(FORMAT):
         items = _certificate_items(certificates)
         expected = _mdm_nonce(nonce)
         instant = api.check_now(now)
@@ -372,9 +372,3 @@ def verify_device_properties(
             require_nonce=require_nonce,
             nonce_what="the MDM nonce",
         )
-    except AttestationError as err:
-        if err.format is None:
-            err.format = FORMAT
-        raise
-    except Exception as exc:  # a public function promises AttestationError only
-        raise api.internal_error(exc, FORMAT) from exc

@@ -12,10 +12,9 @@ import hmac
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from .api import internal_error
+from .api import public_boundary
 from .asn1 import HARDWARE_MODULE_NAME_OID, PERMANENT_IDENTIFIER_OID, san_identities
 from .errors import (
-    AttestationError,
     BadSignatureError,
     IdentifierMismatchError,
     KeyMismatchError,
@@ -260,7 +259,7 @@ def verify_csr(
         PolicyError: `policy`: identity SAN present in privacy mode or absent when required
             (C7); another kind of SAN requested without `allow_other_sans` (C8).
     """
-    try:
+    with public_boundary():
         flags: dict[str, object] = {
             "match_identity": match_identity,
             "allow_other_sans": allow_other_sans,
@@ -305,10 +304,6 @@ def verify_csr(
                         "SANs are allowed (allow_other_sans=False)",
                         check="C8",
                     )
-    except AttestationError:
-        raise
-    except Exception as exc:  # public API: AttestationError only
-        raise internal_error(exc) from exc
 
 
 def _is_identity_name(general_name: x509.GeneralName) -> bool:

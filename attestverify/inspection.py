@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from . import apple, cbor, fields, step, x509path
-from .api import FORMATS, internal_error
+from .api import FORMATS, public_boundary
 from .errors import AttestationError, MalformedError
 from .identity import fingerprint
 from .tpm import akcert, structures
@@ -387,7 +387,7 @@ def inspect(statement: bytes | bytearray | memoryview | str | Mapping[str, objec
         MalformedError: D2 (input form or size), D3 (CBOR), D4 (not a map, or `fmt` missing or
             not text).
     """
-    try:
+    with public_boundary():
         top, fmt = cbor.decode_attestation_object(statement)
         result: dict[str, Any] = {"verified": False, "fmt": fmt[:_MAX_TEXT], "implemented": fmt in FORMATS}
         att_stmt = top.get("attStmt")
@@ -399,7 +399,3 @@ def inspect(statement: bytes | bytearray | memoryview | str | Mapping[str, objec
         else:
             result.update(_att_stmt(fmt, att_stmt))
         return result
-    except AttestationError:
-        raise
-    except Exception as exc:  # the API promises AttestationError only
-        raise internal_error(exc) from exc

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from . import asn1, cbor, fields, keys, x509path
-from .api import check_certificates, check_now, internal_error
+from .api import check_certificates, check_now, public_boundary
 from .context import Context
-from .errors import AttestationError, BadSignatureError, MalformedError, PolicyError, UsageError
+from .errors import BadSignatureError, MalformedError, PolicyError, UsageError
 from .identity import (
     DeviceIdentity,
     FormFactor,
@@ -388,7 +388,7 @@ def verify_chain(
         PolicyError: `policy`, S5: the leaf is a CA, or its key is not EC P-256, RSA 2048-4096
             (no ROCA fingerprint, firmware 4.3.5 or later) or Ed25519.
     """
-    try:
+    with public_boundary(_FORMAT):
         if not isinstance(allow_legacy_f9, bool):
             raise UsageError("allow_legacy_f9 must be True or False", check="D1")
         instant = check_now(now)
@@ -402,9 +402,3 @@ def verify_chain(
         parsed = tuple(x509path.parse_x5c(_x5c_der(x5c), check="S2"))
         checked = _check_chain(parsed, anchors, extra, instant, allow_legacy_f9=allow_legacy_f9)
         return _identity(checked, decode_extensions(parsed[0], check="S7"))
-    except AttestationError as err:
-        if err.format is None:
-            err.format = _FORMAT
-        raise
-    except Exception as exc:
-        raise internal_error(exc, _FORMAT) from exc

@@ -29,10 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from .. import fields, keys, x509path
-from ..api import check_certificates, check_now, internal_error
+from ..api import check_certificates, check_now, public_boundary
 from ..context import Context
 from ..errors import (
-    AttestationError,
     BadSignatureError,
     ChallengeMismatchError,
     KeyMismatchError,
@@ -356,7 +355,7 @@ def verify_certify(
             `expected_extra_data`.
         KeyMismatchError: `key-mismatch`, T12: the certified name is not that of `pubArea`.
     """
-    try:
+    with public_boundary(FORMAT):
         if not isinstance(att_stmt, Mapping):
             raise UsageError("att_stmt must be a decoded attStmt Mapping", check="D1")
         if not isinstance(expected_extra_data, (bytes, bytearray)) or not (
@@ -373,9 +372,3 @@ def verify_certify(
         if not all(isinstance(k, str) for k in att_stmt):
             raise MalformedError("attStmt keys must be text strings", check="D6")
         return _verify(cast("Mapping[object, object]", att_stmt), bytes(expected_extra_data), options)
-    except AttestationError as err:
-        if err.format is None:
-            err.format = FORMAT
-        raise
-    except Exception as exc:
-        raise internal_error(exc, FORMAT) from exc
