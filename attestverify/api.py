@@ -1,35 +1,43 @@
 """`verify()`: caller argument checks (D1), decoding (D2-D4), dispatch (D5-D6) and D7.
 
-This module holds no format logic. The registry below maps each exact `fmt` string to the module
-that verifies it; adding a format is one module plus one entry here.
+This module holds no format logic. The registry below maps each exact `fmt` string to the
+`verify_statement` of the module that verifies it, built from the module's `FORMAT`; adding a
+format is one module plus one entry in `_MODULES`. Nothing but `__init__`, `cli` and `inspection`
+imports this module, so it may import every format statically.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import itertools
-import re
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
-from typing import Protocol, Union, cast
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Protocol, Union
 
 from cryptography import x509
 
-from . import cbor
+from . import apple, cbor, step, tpm
+from .arguments import (
+    check_certificates,
+    check_flag,
+    check_identifier,
+    check_key_authorization,
+    check_now,
+    check_roots,
+    resolve_trust,
+)
 from .context import Context
 from .errors import (
-    AttestationError,
     IdentifierMismatchError,
     MalformedError,
     UnsupportedFormatError,
     UsageError,
+    public_boundary,
     shown,
 )
-from .identity import HARDWARE_MODULE, PERMANENT_IDENTIFIER, DeviceIdentity
-from .roots import bundled, bundled_intermediates
+from .identity import PERMANENT_IDENTIFIER, DeviceIdentity
 
-__all__ = ["FORMATS", "verify"]
+__all__ = ["FORMATS", "FormatVerifier", "verify"]
 
 
 class FormatVerifier(Protocol):
@@ -38,82 +46,17 @@ class FormatVerifier(Protocol):
     def __call__(self, att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity: ...
 
 
-# fmt (exact, case-sensitive) -> module exporting `verify_statement`. Imported on first use because
-# the format modules import this one (argument checks); `import attestverify` still loads them all,
-# through `inspection`.
-_REGISTRY: dict[str, str] = {
-    "apple": "attestverify.apple",
-    "step": "attestverify.step",
-    "tpm": "attestverify.tpm",
+# fmt (exact, case-sensitive) -> verifier, in the default order of `FORMATS`.
+_REGISTRY: dict[str, FormatVerifier] = {
+    apple.FORMAT: apple.verify_statement,
+    step.FORMAT: step.verify_statement,
+    tpm.FORMAT: tpm.verify_statement,
 }
 
 FORMATS: tuple[str, ...] = tuple(_REGISTRY)
 """The implemented formats, in their default order."""
 
-_KEY_AUTHORIZATION = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}", re.ASCII)
-_MAX_KEY_AUTHORIZATION = 4096
-_MAX_CERTIFICATES = 256  # per `roots` format or `intermediates`: a bound, not a real-world need
-
 Roots = Union[Iterable[x509.Certificate], Mapping[str, Iterable[x509.Certificate]], None]  # noqa: UP007 - runtime alias on 3.10
-
-
-def _verifier(fmt: str) -> FormatVerifier:
-    module = importlib.import_module(_REGISTRY[fmt])
-    return cast(FormatVerifier, module.verify_statement)
-
-
-def check_key_authorization(key_authorization: object) -> str:
-    """D1: `key_authorization` as `str`, syntax `token.thumbprint` (RFC 8555 §8.1)."""
-    if isinstance(key_authorization, (bytes, bytearray)):
-        if len(key_authorization) > _MAX_KEY_AUTHORIZATION:
-            raise UsageError("key_authorization is too long", check="D1")
-        try:
-            key_authorization = bytes(key_authorization).decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError("key_authorization is not UTF-8", check="D1") from None
-    if not isinstance(key_authorization, str):
-        raise UsageError("key_authorization must be str or bytes", check="D1")
-    if len(key_authorization) > _MAX_KEY_AUTHORIZATION:
-        raise UsageError("key_authorization is too long", check="D1")
-    if not _KEY_AUTHORIZATION.fullmatch(key_authorization):
-        raise UsageError(
-            "key_authorization must be 'token.thumbprint' (base64url token, '.', 43-character "
-            "base64url SHA-256 JWK thumbprint); a bare token would drop the account binding",
-            check="D1",
-        )
-    return key_authorization
-
-
-def check_now(now: object) -> datetime:
-    """D1: `now` as a tz-aware datetime; `None` is the current time."""
-    if now is None:
-        return datetime.now(timezone.utc)
-    if not isinstance(now, datetime):
-        raise UsageError("now must be a datetime", check="D1")
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise UsageError("now must be timezone-aware (a naive datetime is ambiguous)", check="D1")
-    return now
-
-
-def check_certificates(value: object, what: str) -> tuple[x509.Certificate, ...]:
-    """D1: an iterable of `x509.Certificate` (bounded)."""
-    if isinstance(value, (str, bytes, bytearray, memoryview, x509.Certificate)) or not isinstance(
-        value, Iterable
-    ):
-        raise UsageError(f"{what} must be an iterable of x509.Certificate", check="D1")
-    items = tuple(itertools.islice(value, _MAX_CERTIFICATES + 1))
-    if len(items) > _MAX_CERTIFICATES:
-        raise UsageError(f"{what} holds more than {_MAX_CERTIFICATES} certificates", check="D1")
-    for item in items:
-        if not isinstance(item, x509.Certificate):
-            raise UsageError(f"{what} must hold only x509.Certificate objects", check="D1")
-    return items
-
-
-def _check_flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise UsageError(f"{name} must be True or False", check="D1")
-    return value
 
 
 def _enabled_formats(formats: object) -> tuple[str, ...]:
@@ -128,31 +71,6 @@ def _enabled_formats(formats: object) -> tuple[str, ...]:
         raise UsageError("formats must hold at most 64 format names (str)", check="D1")
     # Unimplemented names are ignored (SPEC §2.1): a server may list formats of a newer version.
     return tuple(f for f in FORMATS if f in names)
-
-
-def _resolve_roots(roots: object, enabled: tuple[str, ...]) -> dict[str, tuple[x509.Certificate, ...]]:
-    if roots is None:
-        return {}
-    if isinstance(roots, Mapping):
-        resolved: dict[str, tuple[x509.Certificate, ...]] = {}
-        for key in itertools.islice(roots, len(_REGISTRY) + 1):
-            if not isinstance(key, str) or key not in _REGISTRY:
-                raise UsageError(
-                    f"roots keys must be implemented format names {FORMATS}, found {key!r:.40}",
-                    check="D1",
-                )
-            resolved[key] = check_certificates(roots[key], f"roots[{key!r}]")
-        if len(roots) > len(resolved):
-            raise UsageError("roots has keys that are not format names", check="D1")
-        return resolved
-    if len(enabled) != 1:
-        raise UsageError(
-            "a plain iterable of roots is accepted only with exactly one enabled format "
-            "(pass formats=('tpm',), say, or a mapping {format: roots}): one anchor set for "
-            "several formats lets each inherit the weakest issuer of any",
-            check="D1",
-        )
-    return {enabled[0]: check_certificates(roots, "roots")}
 
 
 def verify(
@@ -237,52 +155,44 @@ def verify(
         IdentifierMismatchError: `identifier-mismatch`, D7: `identifier` is not among the
             attested identifiers (of `identifier_type`, if given).
     """
-    fmt: str | None = None
-    try:
+    with public_boundary():
         ka = check_key_authorization(key_authorization)
         instant = check_now(now)
         enabled = _enabled_formats(formats)
-        given_roots = _resolve_roots(roots, enabled)
+        given_roots = check_roots(roots, enabled, FORMATS)
         extra = None if intermediates is None else check_certificates(intermediates, "intermediates")
-        if identifier is not None and not isinstance(identifier, str):
-            raise UsageError("identifier must be a str", check="D1")
-        # `in` alone would let any object whose __eq__ says True through.
-        if identifier_type is not None and not (
-            isinstance(identifier_type, str) and identifier_type in (PERMANENT_IDENTIFIER, HARDWARE_MODULE)
-        ):
-            raise UsageError(
-                f"identifier_type must be None, {PERMANENT_IDENTIFIER!r} or {HARDWARE_MODULE!r}",
-                check="D1",
-            )
-        flags = {
-            "apple_require_nonce": _check_flag("apple_require_nonce", apple_require_nonce),
-            "step_allow_legacy_f9": _check_flag("step_allow_legacy_f9", step_allow_legacy_f9),
-            "tpm_allow_rs1": _check_flag("tpm_allow_rs1", tpm_allow_rs1),
-            "tpm_allow_sha1_chain": _check_flag("tpm_allow_sha1_chain", tpm_allow_sha1_chain),
-        }
+        identifier, identifier_type = check_identifier(identifier, identifier_type)
+        options = MappingProxyType(
+            {
+                "apple_require_nonce": check_flag("apple_require_nonce", apple_require_nonce),
+                "step_allow_legacy_f9": check_flag("step_allow_legacy_f9", step_allow_legacy_f9),
+                "tpm_allow_rs1": check_flag("tpm_allow_rs1", tpm_allow_rs1),
+                "tpm_allow_sha1_chain": check_flag("tpm_allow_sha1_chain", tpm_allow_sha1_chain),
+            }
+        )
 
-        top, raw_fmt = cbor.decode_attestation_object(statement)
-        if raw_fmt not in _REGISTRY or raw_fmt not in enabled:
+        top, fmt = cbor.decode_attestation_object(statement)
+        if fmt not in _REGISTRY or fmt not in enabled:
             raise UnsupportedFormatError(
-                f"format {shown(raw_fmt, 40)} is not supported or not enabled "
-                f"(enabled: {', '.join(enabled)})",
+                f"format {shown(fmt, 40)} is not supported or not enabled (enabled: {', '.join(enabled)})",
                 check="D5",
             )
-        fmt = raw_fmt
+    with public_boundary(fmt):
         att_stmt = top.get("attStmt")
         if not isinstance(att_stmt, Mapping):
             raise MalformedError("the attestation object needs a map 'attStmt'", check="D6")
         if not all(isinstance(k, str) for k in att_stmt):
             raise MalformedError("attStmt keys must be text strings", check="D6")
 
-        if fmt in given_roots:
-            anchors = given_roots[fmt]
-            candidates = extra or ()
-        else:
-            anchors = bundled(fmt)
-            candidates = bundled_intermediates(fmt) if extra is None else extra
-        ctx = Context(key_authorization=ka, now=instant, anchors=anchors, intermediates=candidates, **flags)
-        identity = _verifier(fmt)(att_stmt, ctx)
+        trust = resolve_trust(fmt, given_roots.get(fmt), extra, instant)
+        ctx = Context(
+            key_authorization=ka,
+            now=trust.now,
+            anchors=trust.anchors,
+            intermediates=trust.intermediates,
+            options=options,
+        )
+        identity = _REGISTRY[fmt](att_stmt, ctx)
 
         if identifier is not None and not identity.matches(identifier, identifier_type):
             raise IdentifierMismatchError(
@@ -293,30 +203,3 @@ def verify(
                 identifier_value=identifier,
             )
         return identity
-    except AttestationError as err:
-        if err.format is None:
-            err.format = fmt
-        raise
-    except Exception as exc:
-        raise internal_error(exc, fmt) from exc
-
-
-@contextlib.contextmanager
-def public_boundary(fmt: str | None = None) -> Iterator[None]:
-    """The error contract of every public entry point: our errors pass (tagged with `fmt` when
-    they carry no format yet); anything else becomes `malformed` via `internal_error`."""
-    try:
-        yield
-    except AttestationError as err:
-        if err.format is None:
-            err.format = fmt
-        raise
-    except Exception as exc:  # the API promises AttestationError only
-        raise internal_error(exc, fmt) from exc
-
-
-def internal_error(exc: BaseException, fmt: str | None = None) -> MalformedError:
-    """Wrap an unexpected exception at the API boundary (a bug if it is ever reached)."""
-    err = MalformedError(f"unexpected {type(exc).__name__} while decoding the input", format=fmt)
-    err.__cause__ = exc
-    return err

@@ -32,9 +32,9 @@ from types import MappingProxyType
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import api, fields, keys, x509path
+from . import chain, fields, keys, x509path
+from .arguments import check_flag, check_now, trust_from_arguments
 from .asn1 import decode_der_integer
 from .context import Context
 from .errors import (
@@ -43,14 +43,16 @@ from .errors import (
     MalformedError,
     PolicyError,
     UsageError,
+    public_boundary,
 )
 from .identity import AcmeIdentifier, AppleDetails, DeviceIdentity, permanent_identifier_acme
-from .roots import bundled
+from .relaxations import APPLE_NONCE_ABSENT
+from .trust import Trust
 
 __all__ = ["DecodedExtensions", "decode_extensions", "verify_device_properties", "verify_statement"]
 
 FORMAT = "apple"
-NONCE_ABSENT = "apple-nonce-absent"
+NONCE_ABSENT = APPLE_NONCE_ABSENT
 """Relaxation recorded when a statement without freshness code is accepted."""
 
 APPLE_ARC = "1.2.840.113635."
@@ -68,7 +70,31 @@ OID_THIRD_PARTY_KEXTS = _P + "13.3"
 
 _LEAF_CURVES = frozenset({"secp256r1", "secp384r1"})  # Secure Enclave keys
 _MAX_MDM_NONCE = 32
-_MAX_CERTIFICATES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The `apple` options of one verification.
+
+    Attributes:
+        require_nonce: A6; `False` accepts a leaf without freshness code (relaxation
+            `"apple-nonce-absent"`). From `verify(apple_require_nonce=...)`.
+    """
+
+    require_nonce: bool = True
+
+    @classmethod
+    def from_context(cls, ctx: Context) -> Options:
+        """The options `verify()` passed in `ctx.options`."""
+        return cls(require_nonce=ctx.flag("apple_require_nonce", True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """A6: the freshness code the leaf must carry and how to name it in errors."""
+
+    expected: bytes
+    what: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +216,8 @@ def _check_leaf(leaf: x509.Certificate) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def _check_nonce(found: bytes | None, expected: bytes, *, require: bool, what: str) -> tuple[str, ...]:
-    """A6: the freshness code equals `expected`; returns the relaxations used."""
+def _check_nonce(found: bytes | None, binding: _Binding, *, require: bool) -> tuple[str, ...]:
+    """A6: the freshness code equals `binding.expected`; returns the relaxations used."""
     if not found:
         if require:
             raise ChallengeMismatchError(
@@ -199,29 +225,20 @@ def _check_nonce(found: bytes | None, expected: bytes, *, require: bool, what: s
                 check="A6",
             )
         return (NONCE_ABSENT,)
-    if not hmac.compare_digest(found, expected):
-        raise ChallengeMismatchError(f"the Apple freshness code does not equal {what}", check="A6")
+    if not hmac.compare_digest(found, binding.expected):
+        raise ChallengeMismatchError(f"the Apple freshness code does not equal {binding.what}", check="A6")
     return ()
 
 
-def _verify_chain(
-    items: Sequence[bytes],
-    expected_nonce: bytes,
-    *,
-    anchors: Sequence[x509.Certificate],
-    intermediates: Sequence[x509.Certificate],
-    now: datetime,
-    require_nonce: bool,
-    nonce_what: str,
-) -> DeviceIdentity:
+def _verify(items: Sequence[bytes], binding: _Binding, trust: Trust, options: Options) -> DeviceIdentity:
     """A2-A7 for an x5c-like list of DER certificates (leaf first), the one implementation."""
     certs = x509path.parse_x5c(items, check="A2")
-    leaf, rest = certs[0], certs[1:]
-    path = x509path.validate_path(leaf, tuple(rest) + tuple(intermediates), anchors, now, check="A3")
+    path = chain.validate(certs, trust, check="A3")
+    leaf = certs[0]
     key = _check_leaf(leaf)
     decoded = decode_extensions(leaf, strict=True)
     relaxations = tuple(path.relaxations) + _check_nonce(
-        decoded.nonce, expected_nonce, require=require_nonce, what=nonce_what
+        decoded.nonce, binding, require=options.require_nonce
     )
     acme: list[AcmeIdentifier] = []
     for value in (decoded.udid, decoded.serial_number):
@@ -271,42 +288,8 @@ def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceI
             SHA-256 of the ACME token.
     """
     items = fields.get_bytes_list(att_stmt, "x5c", check="A1")
-    return _verify_chain(
-        items,
-        hashlib.sha256(ctx.token.encode("utf-8")).digest(),
-        anchors=ctx.anchors,
-        intermediates=ctx.intermediates,
-        now=ctx.now,
-        require_nonce=ctx.apple_require_nonce,
-        nonce_what="SHA-256 of the ACME token",
-    )
-
-
-def _certificate_items(certificates: object) -> tuple[bytes, ...]:
-    if isinstance(certificates, (str, bytes, bytearray, memoryview)) or not isinstance(
-        certificates, Sequence
-    ):
-        raise UsageError("certificates must be a sequence of DER bytes or x509.Certificate", check="D1")
-    if not 1 <= len(certificates) <= _MAX_CERTIFICATES:
-        raise MalformedError(
-            f"the device chain must hold 1 ... {_MAX_CERTIFICATES} certificates, found {len(certificates)}",
-            check="A1",
-        )
-    items: list[bytes] = []
-    for index, cert in enumerate(certificates):
-        if isinstance(cert, x509.Certificate):
-            items.append(cert.public_bytes(Encoding.DER))
-        elif isinstance(cert, (bytes, bytearray, memoryview)):
-            data = bytes(cert)
-            if not data:
-                raise MalformedError(f"certificates[{index}] is empty", check="A1")
-            items.append(data)
-        else:
-            raise UsageError(
-                f"certificates[{index}] must be DER bytes or x509.Certificate, found {type(cert).__name__}",
-                check="D1",
-            )
-    return tuple(items)
+    binding = _Binding(hashlib.sha256(ctx.token.encode("utf-8")).digest(), "SHA-256 of the ACME token")
+    return _verify(items, binding, ctx.trust, Options.from_context(ctx))
 
 
 def _mdm_nonce(nonce: object) -> bytes:
@@ -356,19 +339,9 @@ def verify_device_properties(
         ChallengeMismatchError: `challenge-mismatch`, A6, the freshness code is absent (unless
             relaxed) or differs from `nonce`.
     """
-    with api.public_boundary(FORMAT):
-        items = _certificate_items(certificates)
-        expected = _mdm_nonce(nonce)
-        instant = api.check_now(now)
-        anchors = bundled(FORMAT) if roots is None else api.check_certificates(roots, "roots")
-        if not isinstance(require_nonce, bool):
-            raise UsageError("require_nonce must be True or False", check="D1")
-        return _verify_chain(
-            items,
-            expected,
-            anchors=anchors,
-            intermediates=(),
-            now=instant,
-            require_nonce=require_nonce,
-            nonce_what="the MDM nonce",
-        )
+    with public_boundary(FORMAT):
+        items = chain.certificate_items(certificates, what="certificates", check="A1", bad_item=UsageError)
+        binding = _Binding(_mdm_nonce(nonce), "the MDM nonce")
+        trust = trust_from_arguments(FORMAT, roots, None, check_now(now))
+        options = Options(require_nonce=check_flag("require_nonce", require_nonce))
+        return _verify(items, binding, trust, options)

@@ -1,15 +1,21 @@
-"""What a format verifier receives from `verify()`: resolved anchors, time and options.
+"""What a format verifier receives from `verify()`: the key authorization, trust and options.
 
 `api.py` turns the caller's arguments into one `Context` (after check D1), so each format
-module sees only validated, concrete values and never re-parses caller arguments.
+module sees only validated, concrete values and never re-parses caller arguments. Format options
+stay with their format: `options` carries `verify()`'s option flags by keyword name, and each
+format builds its own `Options` from the names it knows, so a new format does not edit this class.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
 from cryptography import x509
+
+from .trust import Trust
 
 __all__ = ["Context"]
 
@@ -23,22 +29,26 @@ class Context:
         now: tz-aware instant used for every validity check.
         anchors: trust anchors for this format (bundled or given by the caller).
         intermediates: extra untrusted certificates for path building (never anchors).
-        apple_require_nonce: `apple` A6; `False` accepts a statement without freshness code.
-        step_allow_legacy_f9: `step` relaxation (a), the YubiKey F9 without basicConstraints.
-        tpm_allow_rs1: `tpm` accepts alg -65535 (RS1) for the AK signature.
-        tpm_allow_sha1_chain: `tpm` relaxation (b), SHA-1 signatures on the AK certificate path.
+        options: `verify()`'s option flags by keyword name (`"apple_require_nonce"`, ...), each a
+            checked `bool`; a name that is absent takes the format's default.
     """
 
     key_authorization: str
     now: datetime
     anchors: tuple[x509.Certificate, ...]
     intermediates: tuple[x509.Certificate, ...] = ()
-    apple_require_nonce: bool = True
-    step_allow_legacy_f9: bool = True
-    tpm_allow_rs1: bool = True
-    tpm_allow_sha1_chain: bool = False
+    options: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def token(self) -> str:
         """The ACME challenge token: the part of the key authorization before the `.`."""
         return self.key_authorization.split(".", 1)[0]
+
+    @property
+    def trust(self) -> Trust:
+        """The anchors, intermediates and instant as one `Trust`."""
+        return Trust(anchors=tuple(self.anchors), intermediates=tuple(self.intermediates), now=self.now)
+
+    def flag(self, name: str, default: bool) -> bool:
+        """The option flag `name`, or `default` when `verify()` did not pass it."""
+        return self.options.get(name, default)

@@ -12,7 +12,6 @@ import hmac
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from .api import public_boundary
 from .asn1 import HARDWARE_MODULE_NAME_OID, PERMANENT_IDENTIFIER_OID, san_identities
 from .errors import (
     BadSignatureError,
@@ -21,6 +20,7 @@ from .errors import (
     MalformedError,
     PolicyError,
     UsageError,
+    public_boundary,
     quote,
     shown,
 )

@@ -9,6 +9,8 @@ This module imports nothing else of the package, so every other module can use i
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "UnsupportedFormatError",
     "UntrustedChainError",
     "UsageError",
+    "internal_error",
+    "public_boundary",
 ]
 
 _MAX_MESSAGE = 300
@@ -212,3 +216,24 @@ class IdentifierMismatchError(AttestationError):
             }
         problem["subproblems"] = [sub]
         return problem
+
+
+@contextlib.contextmanager
+def public_boundary(fmt: str | None = None) -> Iterator[None]:
+    """The error contract of every public entry point: our errors pass (tagged with `fmt` when
+    they carry no format yet); anything else becomes `malformed` via `internal_error`."""
+    try:
+        yield
+    except AttestationError as err:
+        if err.format is None:
+            err.format = fmt
+        raise
+    except Exception as exc:  # the API promises AttestationError only
+        raise internal_error(exc, fmt) from exc
+
+
+def internal_error(exc: BaseException, fmt: str | None = None) -> MalformedError:
+    """Wrap an unexpected exception at the API boundary (a bug if it is ever reached)."""
+    err = MalformedError(f"unexpected {type(exc).__name__} while decoding the input", format=fmt)
+    err.__cause__ = exc
+    return err

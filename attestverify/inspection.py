@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from . import apple, cbor, fields, step, x509path
-from .api import FORMATS, public_boundary
-from .errors import AttestationError, MalformedError
+from .api import FORMATS
+from .errors import AttestationError, MalformedError, public_boundary
 from .identity import fingerprint
 from .tpm import akcert, structures
 

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from . import certsig
 from .errors import UntrustedChainError
 from .keys import issuer_key_problem
+from .relaxations import LEGACY_F9, RSA_PARAMS_ABSENT, SHA1_CHAIN
 
 __all__ = [
     "LEGACY_F9",
@@ -51,9 +52,6 @@ __all__ = [
     "search",
 ]
 
-LEGACY_F9 = "yubikey-legacy-f9"
-SHA1_CHAIN = "tpm-sha1-chain"
-RSA_PARAMS_ABSENT = "rsa-sig-params-absent"
 
 # SHA-256 of the SubjectPublicKeyInfo of the only anchors that may issue a basicConstraints-less F9
 # (computed from testdata/roots/yubico/*.pem): Yubico PIV Root CA Serial 263751 and Yubico U2F Root

@@ -23,13 +23,12 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from . import asn1, cbor, fields, keys, x509path
-from .api import check_certificates, check_now, public_boundary
+from . import asn1, cbor, chain, fields, keys, x509path
+from .arguments import check_flag, check_now, trust_from_arguments
 from .context import Context
-from .errors import BadSignatureError, MalformedError, PolicyError, UsageError
+from .errors import BadSignatureError, MalformedError, PolicyError, public_boundary
 from .identity import (
     DeviceIdentity,
     FormFactor,
@@ -39,9 +38,10 @@ from .identity import (
     TouchPolicy,
     permanent_identifier_acme,
 )
-from .roots import bundled, bundled_intermediates
+from .trust import Trust
 
 __all__ = [
+    "FORMAT",
     "OID_CSPN_CERTIFIED",
     "OID_FIPS_CERTIFIED",
     "OID_FIRMWARE",
@@ -49,6 +49,7 @@ __all__ = [
     "OID_MANAGED_DEVICE",
     "OID_POLICY",
     "OID_SERIAL",
+    "Options",
     "StepExtensions",
     "decode_details",
     "decode_extensions",
@@ -68,7 +69,7 @@ OID_MANAGED_DEVICE = "1.3.6.1.4.1.37476.9000.64.4"
 SERIAL_SOURCE_YUBICO = "yubico"
 SERIAL_SOURCE_MANAGED = "step-managed-device"
 
-_FORMAT = "step"
+FORMAT = "step"
 _MAX_SIG = 1024
 # A serial INTEGER longer than this could not be printed in decimal (int->str digit limit) and is
 # no real serial anyway; same bound as the extension values inspect() decodes.
@@ -77,6 +78,23 @@ _FIPS_FLAG = 0x80
 # YSA-2017-01: RSA keys generated on-device by firmware 4.2.6 ... 4.3.4 are ROCA-weak.
 _FIRST_FIXED_FIRMWARE = (4, 3, 5)
 _SLOT_CN = re.compile(r"YubiKey PIV Attestation ([0-9A-Fa-f]{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The `step` options of one verification.
+
+    Attributes:
+        allow_legacy_f9: relaxation (a), the pinned YubiKey F9 without basicConstraints
+            (`"yubikey-legacy-f9"`). From `verify(step_allow_legacy_f9=...)`.
+    """
+
+    allow_legacy_f9: bool = True
+
+    @classmethod
+    def from_context(cls, ctx: Context) -> Options:
+        """The options `verify()` passed in `ctx.options`."""
+        return cls(allow_legacy_f9=ctx.flag("step_allow_legacy_f9", True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +239,7 @@ def decode_extensions(cert: x509.Certificate, *, check: str = "S7") -> StepExten
     return StepExtensions(serial_number=serial, details=details)
 
 
-def _leaf_key(leaf: x509.Certificate, firmware: tuple[int, int, int] | None) -> PublicKey:
+def _check_leaf(leaf: x509.Certificate, firmware: tuple[int, int, int] | None) -> PublicKey:
     """S5: the leaf is not a CA and holds an acceptable key."""
     key = keys.end_entity_key(leaf, check="S5", what="the step leaf certificate")
     if isinstance(key, ec.EllipticCurvePublicKey):
@@ -243,6 +261,12 @@ def _leaf_key(leaf: x509.Certificate, firmware: tuple[int, int, int] | None) -> 
     )
 
 
+def _read_signature(att_stmt: Mapping[object, object]) -> bytes:
+    """S3: `sig`, a byte string wrapping the signature in one more CBOR byte string."""
+    sig = fields.get_bytes(att_stmt, "sig", check="S3", min_len=1, max_len=_MAX_SIG)
+    return cbor.decode_inner_bstr(sig, check="S3")
+
+
 def _check_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
     """S6: `signature` over `message` by the leaf key."""
     try:
@@ -261,45 +285,29 @@ def _check_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
         ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class _Chain:
-    chain: tuple[x509.Certificate, ...]
-    relaxations: tuple[str, ...]
-    key: PublicKey
-
-
-def _check_chain(
-    x5c: tuple[x509.Certificate, ...],
-    anchors: tuple[x509.Certificate, ...],
-    intermediates: tuple[x509.Certificate, ...],
-    now: datetime,
-    *,
-    allow_legacy_f9: bool,
-) -> _Chain:
-    """S4 and S5."""
-    leaf = x5c[0]
-    path = x509path.validate_path(
-        leaf,
-        tuple(x5c[1:]) + tuple(intermediates),
-        anchors,
-        now,
-        check="S4",
-        allow_legacy_f9=allow_legacy_f9,
-    )
-    key = _leaf_key(leaf, decode_details(leaf).firmware_version)
-    return _Chain(chain=tuple(path.chain), relaxations=tuple(path.relaxations), key=key)
-
-
-def _identity(checked: _Chain, extensions: StepExtensions) -> DeviceIdentity:
-    """S7/S8 result: identifiers = (serial,) when usable as an ACME value."""
+def _verify(
+    certs: tuple[x509.Certificate, ...],
+    signature: bytes | None,
+    binding: bytes,
+    trust: Trust,
+    options: Options,
+) -> DeviceIdentity:
+    """S4-S8 on parsed certificates, the one implementation; `signature=None` (for `verify_chain`)
+    skips S6."""
+    path = chain.validate(certs, trust, check="S4", allow_legacy_f9=options.allow_legacy_f9)
+    leaf = certs[0]
+    key = _check_leaf(leaf, decode_details(leaf).firmware_version)
+    if signature is not None:
+        _check_signature(key, signature, binding)
+    extensions = decode_extensions(leaf, check="S7")
     ident = permanent_identifier_acme(extensions.serial_number)
     return DeviceIdentity.build(
-        format=_FORMAT,
-        public_key=checked.key,
-        chain=checked.chain,
+        format=FORMAT,
+        public_key=key,
+        chain=tuple(path.chain),
         acme_identifiers=() if ident is None else (ident,),
         serial_number=extensions.serial_number,
-        relaxations=checked.relaxations,
+        relaxations=tuple(path.relaxations),
         step=extensions.details,
     )
 
@@ -320,35 +328,10 @@ def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceI
         PolicyError: S5, leaf is a CA or its key is not acceptable.
         BadSignatureError: S6, the signature over the key authorization does not verify.
     """
-    x5c_der = fields.get_bytes_list(att_stmt, "x5c", check="S1")
-    x5c = tuple(x509path.parse_x5c(x5c_der, check="S2"))
-    sig = fields.get_bytes(att_stmt, "sig", check="S3", min_len=1, max_len=_MAX_SIG)
-    signature = cbor.decode_inner_bstr(sig, check="S3")
-    checked = _check_chain(
-        x5c, ctx.anchors, ctx.intermediates, ctx.now, allow_legacy_f9=ctx.step_allow_legacy_f9
-    )
-    _check_signature(checked.key, signature, ctx.key_authorization.encode("utf-8"))
-    return _identity(checked, decode_extensions(x5c[0], check="S7"))
-
-
-def _x5c_der(x5c: object) -> tuple[bytes, ...]:
-    if isinstance(x5c, (str, bytes, bytearray, memoryview, x509.Certificate, Mapping)) or not isinstance(
-        x5c, Sequence
-    ):
-        raise UsageError("x5c must be a sequence of DER certificates or x509.Certificate", check="D1")
-    if not 1 <= len(x5c) <= 10:
-        raise MalformedError(f"x5c must hold 1 ... 10 certificates, found {len(x5c)}", check="S1")
-    items: list[bytes] = []
-    for index, item in enumerate(x5c):
-        if isinstance(item, x509.Certificate):
-            items.append(item.public_bytes(Encoding.DER))
-        elif isinstance(item, (bytes, bytearray, memoryview)) and len(item) > 0:
-            items.append(bytes(item))
-        else:
-            raise MalformedError(
-                f"x5c[{index}] must be non-empty DER bytes or an x509.Certificate", check="S1"
-            )
-    return tuple(items)
+    certs = chain.read_x5c(att_stmt, shape_check="S1", parse_check="S2")
+    signature = _read_signature(att_stmt)
+    binding = ctx.key_authorization.encode("utf-8")
+    return _verify(certs, signature, binding, ctx.trust, Options.from_context(ctx))
 
 
 def verify_chain(
@@ -388,17 +371,9 @@ def verify_chain(
         PolicyError: `policy`, S5: the leaf is a CA, or its key is not EC P-256, RSA 2048-4096
             (no ROCA fingerprint, firmware 4.3.5 or later) or Ed25519.
     """
-    with public_boundary(_FORMAT):
-        if not isinstance(allow_legacy_f9, bool):
-            raise UsageError("allow_legacy_f9 must be True or False", check="D1")
-        instant = check_now(now)
-        if roots is None:
-            anchors = bundled(_FORMAT)
-            default_extra = bundled_intermediates(_FORMAT)
-        else:
-            anchors = check_certificates(roots, "roots")
-            default_extra = ()
-        extra = default_extra if intermediates is None else check_certificates(intermediates, "intermediates")
-        parsed = tuple(x509path.parse_x5c(_x5c_der(x5c), check="S2"))
-        checked = _check_chain(parsed, anchors, extra, instant, allow_legacy_f9=allow_legacy_f9)
-        return _identity(checked, decode_extensions(parsed[0], check="S7"))
+    with public_boundary(FORMAT):
+        options = Options(allow_legacy_f9=check_flag("allow_legacy_f9", allow_legacy_f9))
+        trust = trust_from_arguments(FORMAT, roots, intermediates, check_now(now))
+        items = chain.certificate_items(x5c, what="x5c", check="S1")
+        certs = x509path.parse_x5c(items, check="S2")
+        return _verify(certs, None, b"", trust, options)

@@ -172,10 +172,12 @@ def context(options: int, when: int, fmt: str) -> Context:
         now=now,
         anchors=anchors,
         intermediates=intermediates,
-        apple_require_nonce=not options & 0x02,
-        step_allow_legacy_f9=not options & 0x20,
-        tpm_allow_rs1=not options & 0x40,
-        tpm_allow_sha1_chain=bool(options & 0x80),
+        options={
+            "apple_require_nonce": not options & 0x02,
+            "step_allow_legacy_f9": not options & 0x20,
+            "tpm_allow_rs1": not options & 0x40,
+            "tpm_allow_sha1_chain": bool(options & 0x80),
+        },
     )
 
 

@@ -619,7 +619,7 @@ def test_device_properties_wraps_internal_errors(monkeypatch: pytest.MonkeyPatch
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyError("bug")
 
-    monkeypatch.setattr(apple, "_verify_chain", boom)
+    monkeypatch.setattr(apple, "_verify", boom)
     with pytest.raises(MalformedError) as exc:
         _dp(_mdm_chain())
     assert isinstance(exc.value.__cause__, KeyError)

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from .. import fields, keys, x509path
-from ..api import check_certificates, check_now, public_boundary
+from .. import chain, fields, keys
+from ..arguments import check_flag, check_now, trust_from_arguments
 from ..context import Context
 from ..errors import (
     BadSignatureError,
@@ -38,9 +38,11 @@ from ..errors import (
     MalformedError,
     PolicyError,
     UsageError,
+    public_boundary,
 )
 from ..identity import HARDWARE_MODULE, PERMANENT_IDENTIFIER, AcmeIdentifier, DeviceIdentity, TpmDetails
-from ..roots import bundled
+from ..relaxations import TPM_BARE_RSA_SIGNATURE
+from ..trust import Trust
 from . import akcert
 from .structures import (
     ALG_ECDSA,
@@ -62,10 +64,10 @@ from .structures import (
     compute_name,
 )
 
-__all__ = ["FORMAT", "RELAXATION_BARE_SIGNATURE", "verify_certify", "verify_statement"]
+__all__ = ["FORMAT", "RELAXATION_BARE_SIGNATURE", "Options", "verify_certify", "verify_statement"]
 
 FORMAT = "tpm"
-RELAXATION_BARE_SIGNATURE = "tpm-bare-rsa-signature"
+RELAXATION_BARE_SIGNATURE = TPM_BARE_RSA_SIGNATURE
 
 ALG_RS256 = -257
 ALG_ES256 = -7
@@ -92,12 +94,26 @@ _MAX_EXTRA_DATA = 64
 
 
 @dataclass(frozen=True, slots=True)
-class _Options:
-    anchors: tuple[x509.Certificate, ...]
-    intermediates: tuple[x509.Certificate, ...]
-    now: datetime
-    allow_rs1: bool
-    allow_sha1_chain: bool
+class Options:
+    """The `tpm` options of one verification.
+
+    Attributes:
+        allow_rs1: T2; accept alg -65535 (RS1, SHA-1) for the AK signature. From
+            `verify(tpm_allow_rs1=...)`.
+        allow_sha1_chain: T5; SHA-1 signatures on the AK path (relaxation `"tpm-sha1-chain"`).
+            From `verify(tpm_allow_sha1_chain=...)`.
+    """
+
+    allow_rs1: bool = True
+    allow_sha1_chain: bool = False
+
+    @classmethod
+    def from_context(cls, ctx: Context) -> Options:
+        """The options `verify()` passed in `ctx.options`."""
+        return cls(
+            allow_rs1=ctx.flag("tpm_allow_rs1", True),
+            allow_sha1_chain=ctx.flag("tpm_allow_sha1_chain", False),
+        )
 
 
 def _check_version_and_alg(att_stmt: Mapping[object, object], allow_rs1: bool) -> int:
@@ -207,19 +223,18 @@ def _build_key(public: TpmtPublic) -> rsa.RSAPublicKey | ec.EllipticCurvePublicK
         ) from None
 
 
-def _verify(att_stmt: Mapping[object, object], expected_extra_data: bytes, opts: _Options) -> DeviceIdentity:
+def _verify(
+    att_stmt: Mapping[object, object], expected_extra_data: bytes, trust: Trust, opts: Options
+) -> DeviceIdentity:
     """T1-T14, the one implementation behind `verify_statement` and `verify_certify`."""
     alg = _check_version_and_alg(att_stmt, opts.allow_rs1)  # T1, T2
-    certs = x509path.parse_x5c(fields.get_bytes_list(att_stmt, "x5c", check="T3"), check="T3")
+    certs = chain.read_x5c(att_stmt, shape_check="T3", parse_check="T3")
     sig = fields.get_bytes(att_stmt, "sig", check="T4", max_len=_MAX_STRUCTURE)
     cert_info = fields.get_bytes(att_stmt, "certInfo", check="T4", max_len=_MAX_STRUCTURE)
     pub_area = fields.get_bytes(att_stmt, "pubArea", check="T4", max_len=_MAX_STRUCTURE)
 
     ak = certs[0]
-    path = x509path.validate_path(
-        ak, tuple(certs[1:]) + opts.intermediates, opts.anchors, opts.now,
-        check="T5", allow_sha1=opts.allow_sha1_chain,
-    )  # fmt: skip
+    path = chain.validate(certs, trust, check="T5", allow_sha1=opts.allow_sha1_chain)
     profile = akcert.check_profile(ak)  # T6
     permanent, hardware = akcert.identities(ak)  # T7
 
@@ -293,20 +308,7 @@ def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceI
         KeyMismatchError: T12 the certified name is not the name of pubArea.
     """
     expected = hashlib.sha256(ctx.key_authorization.encode("utf-8")).digest()
-    options = _Options(
-        anchors=tuple(ctx.anchors),
-        intermediates=tuple(ctx.intermediates),
-        now=ctx.now,
-        allow_rs1=ctx.tpm_allow_rs1,
-        allow_sha1_chain=ctx.tpm_allow_sha1_chain,
-    )
-    return _verify(att_stmt, expected, options)
-
-
-def _flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise UsageError(f"{name} must be True or False", check="D1")
-    return value
+    return _verify(att_stmt, expected, ctx.trust, Options.from_context(ctx))
 
 
 def verify_certify(
@@ -362,13 +364,11 @@ def verify_certify(
             1 <= len(expected_extra_data) <= _MAX_EXTRA_DATA
         ):
             raise UsageError("expected_extra_data must be 1 ... 64 bytes", check="D1")
-        options = _Options(
-            anchors=bundled(FORMAT) if roots is None else check_certificates(roots, "roots"),
-            intermediates=() if intermediates is None else check_certificates(intermediates, "intermediates"),
-            now=check_now(now),
-            allow_rs1=_flag("allow_rs1", allow_rs1),
-            allow_sha1_chain=_flag("allow_sha1_chain", allow_sha1_chain),
+        trust = trust_from_arguments(FORMAT, roots, intermediates, check_now(now))
+        options = Options(
+            allow_rs1=check_flag("allow_rs1", allow_rs1),
+            allow_sha1_chain=check_flag("allow_sha1_chain", allow_sha1_chain),
         )
         if not all(isinstance(k, str) for k in att_stmt):
             raise MalformedError("attStmt keys must be text strings", check="D6")
-        return _verify(cast("Mapping[object, object]", att_stmt), bytes(expected_extra_data), options)
+        return _verify(cast("Mapping[object, object]", att_stmt), bytes(expected_extra_data), trust, options)
