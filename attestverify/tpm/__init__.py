@@ -44,25 +44,8 @@ from ..identity import HARDWARE_MODULE, PERMANENT_IDENTIFIER, AcmeIdentifier, De
 from ..relaxations import TPM_BARE_RSA_SIGNATURE
 from ..trust import Trust
 from . import akcert
-from .structures import (
-    ALG_ECDSA,
-    ALG_NULL,
-    ALG_RSA,
-    ALG_RSASSA,
-    ALG_SHA1,
-    ALG_SHA256,
-    ALG_SHA384,
-    ALG_SHA512,
-    ATTR_FIXED_PARENT,
-    ATTR_FIXED_TPM,
-    ATTR_RESTRICTED,
-    ATTR_SENSITIVE_DATA_ORIGIN,
-    CURVE_COORDINATE_SIZES,
-    TpmsAttest,
-    TpmtPublic,
-    TpmtSignature,
-    compute_name,
-)
+from .constants import CURVE_COORDINATE_SIZES, Alg, EccCurve, ObjectAttribute
+from .structures import TpmsAttest, TpmtPublic, TpmtSignature, compute_name
 
 __all__ = ["FORMAT", "RELAXATION_BARE_SIGNATURE", "Options", "verify_certify", "verify_statement"]
 
@@ -74,20 +57,20 @@ ALG_ES256 = -7
 ALG_RS1 = -65535
 # COSE alg -> TPM hash id and the cryptography hash of the AK signature (T2, T9).
 _ALG_HASH: dict[int, tuple[int, type[hashes.HashAlgorithm]]] = {
-    ALG_RS256: (ALG_SHA256, hashes.SHA256),
-    ALG_ES256: (ALG_SHA256, hashes.SHA256),
-    ALG_RS1: (ALG_SHA1, hashes.SHA1),
+    ALG_RS256: (Alg.SHA256, hashes.SHA256),
+    ALG_ES256: (Alg.SHA256, hashes.SHA256),
+    ALG_RS1: (Alg.SHA1, hashes.SHA1),
 }
-_NAME_ALGS = frozenset({ALG_SHA256, ALG_SHA384, ALG_SHA512})
+_NAME_ALGS = frozenset({Alg.SHA256, Alg.SHA384, Alg.SHA512})
 _CURVES: dict[int, ec.EllipticCurve] = {
-    0x0003: ec.SECP256R1(),
-    0x0004: ec.SECP384R1(),
-    0x0005: ec.SECP521R1(),
+    EccCurve.NIST_P256: ec.SECP256R1(),
+    EccCurve.NIST_P384: ec.SECP384R1(),
+    EccCurve.NIST_P521: ec.SECP521R1(),
 }
 _REQUIRED_ATTRIBUTES = (
-    (ATTR_FIXED_TPM, "fixedTPM"),
-    (ATTR_FIXED_PARENT, "fixedParent"),
-    (ATTR_SENSITIVE_DATA_ORIGIN, "sensitiveDataOrigin"),
+    ObjectAttribute.fixedTPM,
+    ObjectAttribute.fixedParent,
+    ObjectAttribute.sensitiveDataOrigin,
 )
 _MAX_STRUCTURE = 2048
 _MAX_EXTRA_DATA = 64
@@ -150,14 +133,14 @@ def _verify_signature(
     try:
         if isinstance(ak_key, rsa.RSAPublicKey):
             if bare is None:
-                if parsed is None or parsed.sig_alg != ALG_RSASSA or parsed.signature is None:
+                if parsed is None or parsed.sig_alg != Alg.RSASSA or parsed.signature is None:
                     raise BadSignatureError("an RSA AK must sign with TPM_ALG_RSASSA", check="T9")
                 bare = parsed.signature
             if len(bare) != (ak_key.key_size + 7) // 8:
                 raise BadSignatureError("the RSA signature length differs from the AK modulus", check="T9")
             ak_key.verify(bare, cert_info, padding.PKCS1v15(), hash_cls())
         elif isinstance(ak_key, ec.EllipticCurvePublicKey):
-            if parsed is None or parsed.sig_alg != ALG_ECDSA or parsed.r is None or parsed.s is None:
+            if parsed is None or parsed.sig_alg != Alg.ECDSA or parsed.r is None or parsed.s is None:
                 raise BadSignatureError("an EC AK must sign with TPM_ALG_ECDSA", check="T9")
             der = encode_dss_signature(int.from_bytes(parsed.r, "big"), int.from_bytes(parsed.s, "big"))
             ak_key.verify(der, cert_info, ec.ECDSA(hash_cls()))
@@ -175,18 +158,18 @@ def _verify_signature(
 def _check_attested_key(public: TpmtPublic) -> None:
     """T13: the attested key's attributes, size or curve, and symmetric scheme."""
     attributes = public.object_attributes
-    for bit, label in _REQUIRED_ATTRIBUTES:
+    for bit in _REQUIRED_ATTRIBUTES:
         if not attributes & bit:
             raise PolicyError(
-                f"the attested key lacks {label} (objectAttributes 0x{attributes:08x})", check="T13"
+                f"the attested key lacks {bit.name} (objectAttributes 0x{attributes:08x})", check="T13"
             )
-    if attributes & ATTR_RESTRICTED:
+    if attributes & ObjectAttribute.restricted:
         raise PolicyError(
             "the attested key is restricted (a TPM-internal key, not a usable one)", check="T13"
         )
-    if public.symmetric[0] != ALG_NULL:
+    if public.symmetric[0] != Alg.NULL:
         raise PolicyError("the attested key has a symmetric algorithm; it must be TPM_ALG_NULL", check="T13")
-    if public.type == ALG_RSA:
+    if public.type == Alg.RSA:
         assert public.key_bits is not None and public.exponent is not None and public.modulus is not None
         if not 2048 <= public.key_bits <= 4096:
             raise PolicyError(f"the attested key is RSA-{public.key_bits}; allowed 2048 to 4096", check="T13")
@@ -205,7 +188,7 @@ def _check_attested_key(public: TpmtPublic) -> None:
 def _build_key(public: TpmtPublic) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
     """T14: the attested key as a `cryptography` public key."""
     try:
-        if public.type == ALG_RSA:
+        if public.type == Alg.RSA:
             assert public.modulus is not None and public.exponent is not None
             modulus = int.from_bytes(public.modulus, "big")
             if modulus.bit_length() != public.key_bits:
@@ -265,7 +248,7 @@ def _verify(
         alg=alg,
         name_alg=public.name_alg,
         object_attributes=public.object_attributes,
-        key_type="RSA" if public.type == ALG_RSA else "ECC",
+        key_type="RSA" if public.type == Alg.RSA else "ECC",
         firmware_version=attest.firmware_version,
         clock=attest.clock,
         reset_count=attest.reset_count,

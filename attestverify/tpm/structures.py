@@ -17,6 +17,13 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import MalformedError, PolicyError
+from .constants import (
+    CURVE_COORDINATE_SIZES,
+    TPM_GENERATED_VALUE,
+    TPM_ST_ATTEST_CERTIFY,
+    Alg,
+    ObjectAttribute,
+)
 
 __all__ = [
     "ALG_ECC",
@@ -37,6 +44,8 @@ __all__ = [
     "ATTR_RESTRICTED",
     "ATTR_SENSITIVE_DATA_ORIGIN",
     "CURVE_COORDINATE_SIZES",
+    "Alg",
+    "ObjectAttribute",
     "TPM_GENERATED_VALUE",
     "TPM_ST_ATTEST_CERTIFY",
     "TpmsAttest",
@@ -47,91 +56,54 @@ __all__ = [
 
 _CHECK = "T8"
 
-TPM_GENERATED_VALUE = 0xFF544347
-TPM_ST_ATTEST_CERTIFY = 0x8017
-
-# TCG Algorithm Registry identifiers (TPM_ALG_ID).
-ALG_RSA = 0x0001
-ALG_SHA1 = 0x0004
-ALG_HMAC = 0x0005
-ALG_AES = 0x0006
-ALG_MGF1 = 0x0007
-ALG_SHA256 = 0x000B
-ALG_SHA384 = 0x000C
-ALG_SHA512 = 0x000D
-ALG_NULL = 0x0010
-ALG_SM3_256 = 0x0012
-ALG_SM4 = 0x0013
-ALG_RSASSA = 0x0014
-ALG_RSAES = 0x0015
-ALG_RSAPSS = 0x0016
-ALG_OAEP = 0x0017
-ALG_ECDSA = 0x0018
-ALG_ECDH = 0x0019
-ALG_ECDAA = 0x001A
-ALG_SM2 = 0x001B
-ALG_ECSCHNORR = 0x001C
-ALG_ECMQV = 0x001D
-ALG_KDF1_SP800_56A = 0x0020
-ALG_KDF2 = 0x0021
-ALG_KDF1_SP800_108 = 0x0022
-ALG_ECC = 0x0023
-ALG_CAMELLIA = 0x0026
-ALG_SHA3_256 = 0x0027
-ALG_SHA3_384 = 0x0028
-ALG_SHA3_512 = 0x0029
+# Module-level names of `Alg` members, kept for existing imports.
+ALG_ECC = Alg.ECC
+ALG_ECDAA = Alg.ECDAA
+ALG_ECDSA = Alg.ECDSA
+ALG_HMAC = Alg.HMAC
+ALG_NULL = Alg.NULL
+ALG_RSA = Alg.RSA
+ALG_RSAPSS = Alg.RSAPSS
+ALG_RSASSA = Alg.RSASSA
+ALG_SHA1 = Alg.SHA1
+ALG_SHA256 = Alg.SHA256
+ALG_SHA384 = Alg.SHA384
+ALG_SHA512 = Alg.SHA512
+ALG_AES = Alg.AES
 
 # Digest sizes of the registered hash algorithms (an HMAC signature carries one such digest).
 _HASH_SIZES: dict[int, int] = {
-    ALG_SHA1: 20,
-    ALG_SHA256: 32,
-    ALG_SHA384: 48,
-    ALG_SHA512: 64,
-    ALG_SM3_256: 32,
-    ALG_SHA3_256: 32,
-    ALG_SHA3_384: 48,
-    ALG_SHA3_512: 64,
+    Alg.SHA1: 20,
+    Alg.SHA256: 32,
+    Alg.SHA384: 48,
+    Alg.SHA512: 64,
+    Alg.SM3_256: 32,
+    Alg.SHA3_256: 32,
+    Alg.SHA3_384: 48,
+    Alg.SHA3_512: 64,
 }
 _HASHLIB_NAMES: dict[int, str] = {
-    ALG_SHA1: "sha1",
-    ALG_SHA256: "sha256",
-    ALG_SHA384: "sha384",
-    ALG_SHA512: "sha512",
-    ALG_SHA3_256: "sha3_256",
-    ALG_SHA3_384: "sha3_384",
-    ALG_SHA3_512: "sha3_512",
+    Alg.SHA1: "sha1",
+    Alg.SHA256: "sha256",
+    Alg.SHA384: "sha384",
+    Alg.SHA512: "sha512",
+    Alg.SHA3_256: "sha3_256",
+    Alg.SHA3_384: "sha3_384",
+    Alg.SHA3_512: "sha3_512",
 }
 
-_SYMMETRIC = frozenset({ALG_AES, ALG_SM4, ALG_CAMELLIA})
-_SYM_MODES = frozenset({0x0040, 0x0041, 0x0042, 0x0043, 0x0044, ALG_NULL})  # CTR OFB CBC CFB ECB
-_RSA_SCHEMES_WITH_HASH = frozenset({ALG_RSASSA, ALG_RSAPSS, ALG_OAEP})
-_ECC_SCHEMES_WITH_HASH = frozenset({ALG_ECDSA, ALG_ECDH, ALG_SM2, ALG_ECSCHNORR, ALG_ECMQV})
-_KDFS = frozenset({ALG_MGF1, ALG_KDF1_SP800_56A, ALG_KDF2, ALG_KDF1_SP800_108})
-_ECC_SIGNATURES = frozenset({ALG_ECDSA, ALG_ECDAA, ALG_SM2, ALG_ECSCHNORR})
+_SYMMETRIC = frozenset({Alg.AES, Alg.SM4, Alg.CAMELLIA})
+_SYM_MODES = frozenset({Alg.CTR, Alg.OFB, Alg.CBC, Alg.CFB, Alg.ECB, Alg.NULL})
+_RSA_SCHEMES_WITH_HASH = frozenset({Alg.RSASSA, Alg.RSAPSS, Alg.OAEP})
+_ECC_SCHEMES_WITH_HASH = frozenset({Alg.ECDSA, Alg.ECDH, Alg.SM2, Alg.ECSCHNORR, Alg.ECMQV})
+_KDFS = frozenset({Alg.MGF1, Alg.KDF1_SP800_56A, Alg.KDF2, Alg.KDF1_SP800_108})
+_ECC_SIGNATURES = frozenset({Alg.ECDSA, Alg.ECDAA, Alg.SM2, Alg.ECSCHNORR})
 
-# TPM_ECC_CURVE identifier -> coordinate size in bytes (TCG Algorithm Registry).
-CURVE_COORDINATE_SIZES: dict[int, int] = {
-    0x0001: 24,  # NIST P-192
-    0x0002: 28,  # NIST P-224
-    0x0003: 32,  # NIST P-256
-    0x0004: 48,  # NIST P-384
-    0x0005: 66,  # NIST P-521
-    0x0010: 32,  # BN P-256
-    0x0011: 80,  # BN P-638
-    0x0020: 32,  # SM2 P-256
-    0x0030: 32,  # brainpoolP256r1
-    0x0031: 48,  # brainpoolP384r1
-    0x0032: 64,  # brainpoolP512r1
-    0x0040: 32,  # Curve25519
-    0x0041: 56,  # Curve448
-}
-
-# TPMA_OBJECT bits (TPM 2.0 Part 2 §8.3).
-ATTR_FIXED_TPM = 0x00000002
-ATTR_FIXED_PARENT = 0x00000010
-ATTR_SENSITIVE_DATA_ORIGIN = 0x00000020
-ATTR_RESTRICTED = 0x00010000
-ATTR_RESERVED_MASK = 0xFFF0F309
+ATTR_FIXED_TPM = ObjectAttribute.fixedTPM
+ATTR_FIXED_PARENT = ObjectAttribute.fixedParent
+ATTR_SENSITIVE_DATA_ORIGIN = ObjectAttribute.sensitiveDataOrigin
+ATTR_RESTRICTED = ObjectAttribute.restricted
+ATTR_RESERVED_MASK = ObjectAttribute.reserved_mask()
 
 _MAX_NAME = 66  # TPM2B_NAME: 2-byte hash id + the largest digest (SHA-512)
 _MAX_DATA = 66  # TPM2B_DATA: sizeof(TPMT_HA)
@@ -185,7 +157,7 @@ class _Reader:
 
     def hash_alg(self, field: str, *, allow_null: bool = False) -> int:
         alg = self.u16(field)
-        if alg in _HASH_SIZES or (allow_null and alg == ALG_NULL):
+        if alg in _HASH_SIZES or (allow_null and alg == Alg.NULL):
             return alg
         raise self.fail(f"{field} 0x{alg:04x} is not a registered hash algorithm")
 
@@ -257,7 +229,7 @@ class TpmsAttest:
 class TpmtPublic:
     """`TPMT_PUBLIC` of an RSA or ECC key (the `pubArea` of a `tpm` statement).
 
-    `symmetric`, `scheme` and `kdf` hold the algorithm id followed by its details (`(ALG_NULL,)`
+    `symmetric`, `scheme` and `kdf` hold the algorithm id followed by its details (`(Alg.NULL,)`
     when none). RSA keys set `key_bits`, `exponent` (0 means 65 537) and `modulus`; ECC keys set
     `curve_id`, `x` and `y` (as received, possibly shorter than the coordinate size).
     `raw` is the structure exactly as received (the name is computed over it).
@@ -290,7 +262,7 @@ class TpmtPublic:
         """
         r = _Reader(data, "pubArea")
         key_type = r.u16("type")
-        if key_type not in (ALG_RSA, ALG_ECC):
+        if key_type not in (Alg.RSA, Alg.ECC):
             raise r.fail(f"type 0x{key_type:04x} is neither TPM_ALG_RSA nor TPM_ALG_ECC")
         name_alg = r.hash_alg("nameAlg", allow_null=True)
         attributes = r.u32("objectAttributes")
@@ -299,7 +271,7 @@ class TpmtPublic:
         auth_policy = r.tpm2b("authPolicy", _MAX_AUTH_POLICY)
         symmetric = _symmetric(r)
         raw = bytes(data)
-        if key_type == ALG_RSA:
+        if key_type == Alg.RSA:
             scheme = _rsa_scheme(r)
             key_bits = r.u16("keyBits")
             exponent = r.u32("exponent")
@@ -333,7 +305,7 @@ class TpmtSignature:
     """`TPMT_SIGNATURE` (the `sig` of a `tpm` statement).
 
     `signature` is set for RSASSA/RSAPSS (and holds the digest for HMAC); `r` and `s` for the
-    ECC schemes. `hash_alg` is `ALG_NULL` for a NULL signature.
+    ECC schemes. `hash_alg` is `Alg.NULL` for a NULL signature.
     """
 
     sig_alg: int
@@ -352,7 +324,7 @@ class TpmtSignature:
         """
         rd = _Reader(data, "sig")
         sig_alg = rd.u16("sigAlg")
-        if sig_alg in (ALG_RSASSA, ALG_RSAPSS):
+        if sig_alg in (Alg.RSASSA, Alg.RSAPSS):
             hash_alg = rd.hash_alg("hash")
             signature = rd.tpm2b("signature", _MAX_RSA_BYTES)
             rd.done()
@@ -363,20 +335,20 @@ class TpmtSignature:
             s = rd.tpm2b("signatureS", _MAX_ECC_PARAMETER)
             rd.done()
             return cls(sig_alg=sig_alg, hash_alg=hash_alg, r=r, s=s)
-        if sig_alg == ALG_HMAC:
+        if sig_alg == Alg.HMAC:
             hash_alg = rd.hash_alg("hash")
             digest = rd.take(_HASH_SIZES[hash_alg], "digest")
             rd.done()
             return cls(sig_alg=sig_alg, hash_alg=hash_alg, signature=digest)
-        if sig_alg == ALG_NULL:
+        if sig_alg == Alg.NULL:
             rd.done()
-            return cls(sig_alg=sig_alg, hash_alg=ALG_NULL)
+            return cls(sig_alg=sig_alg, hash_alg=Alg.NULL)
         raise rd.fail(f"sigAlg 0x{sig_alg:04x} is not a registered signature scheme")
 
 
 def _symmetric(r: _Reader) -> tuple[int, ...]:
     alg = r.u16("symmetric.algorithm")
-    if alg == ALG_NULL:
+    if alg == Alg.NULL:
         return (alg,)
     if alg not in _SYMMETRIC:
         raise r.fail(f"symmetric algorithm 0x{alg:04x} is not AES, SM4, CAMELLIA or NULL")
@@ -389,7 +361,7 @@ def _symmetric(r: _Reader) -> tuple[int, ...]:
 
 def _rsa_scheme(r: _Reader) -> tuple[int, ...]:
     alg = r.u16("scheme")
-    if alg in (ALG_NULL, ALG_RSAES):
+    if alg in (Alg.NULL, Alg.RSAES):
         return (alg,)
     if alg in _RSA_SCHEMES_WITH_HASH:
         return (alg, r.hash_alg("scheme.hashAlg"))
@@ -398,18 +370,18 @@ def _rsa_scheme(r: _Reader) -> tuple[int, ...]:
 
 def _ecc_scheme(r: _Reader) -> tuple[int, ...]:
     alg = r.u16("scheme")
-    if alg == ALG_NULL:
+    if alg == Alg.NULL:
         return (alg,)
     if alg in _ECC_SCHEMES_WITH_HASH:
         return (alg, r.hash_alg("scheme.hashAlg"))
-    if alg == ALG_ECDAA:
+    if alg == Alg.ECDAA:
         return (alg, r.hash_alg("scheme.hashAlg"), r.u16("scheme.count"))
     raise r.fail(f"ECC scheme 0x{alg:04x} is not registered")
 
 
 def _kdf(r: _Reader) -> tuple[int, ...]:
     alg = r.u16("kdf")
-    if alg == ALG_NULL:
+    if alg == Alg.NULL:
         return (alg,)
     if alg in _KDFS:
         return (alg, r.hash_alg("kdf.hashAlg"))
