@@ -29,13 +29,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from . import chain, fields, keys, x509path
+from . import chain, describe, fields, keys, x509path
 from .arguments import check_flag, check_now, trust_from_arguments
-from .asn1 import decode_der_integer
+from .asn1 import decode_der_integer, raw_extension
 from .context import Context
 from .errors import (
     AttestationError,
@@ -49,9 +50,21 @@ from .identity import AcmeIdentifier, AppleDetails, DeviceIdentity, permanent_id
 from .relaxations import APPLE_NONCE_ABSENT
 from .trust import Trust
 
-__all__ = ["DecodedExtensions", "decode_extensions", "verify_device_properties", "verify_statement"]
+__all__ = [
+    "FORMAT",
+    "X5C_CHECKS",
+    "DecodedExtensions",
+    "Options",
+    "decode_extensions",
+    "describe_certificate",
+    "describe_statement",
+    "verify_device_properties",
+    "verify_statement",
+]
 
 FORMAT = "apple"
+X5C_CHECKS = ("A1", "A2")
+"""The check ids of `attStmt.x5c`: its shape, and the parsing of each certificate."""
 NONCE_ABSENT = APPLE_NONCE_ABSENT
 """Relaxation recorded when a statement without freshness code is accepted."""
 
@@ -118,14 +131,6 @@ class DecodedExtensions:
     extensions: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def _raw_value(ext: x509.Extension[x509.ExtensionType]) -> bytes:
-    value = ext.value
-    if isinstance(value, x509.UnrecognizedExtension):
-        return bytes(value.value)
-    # Not reached for Apple OIDs today; keeps the mapping raw should cryptography learn one.
-    return value.public_bytes()
-
-
 def _text(raw: bytes | None) -> str | None:
     if raw is None:
         return None
@@ -184,7 +189,7 @@ def decode_extensions(
     for ext in exts:
         oid = ext.oid.dotted_string
         if oid.startswith(APPLE_ARC):
-            raw[oid] = _raw_value(ext)
+            raw[oid] = raw_extension(ext)
 
     def get(oid: str) -> bytes | None:
         value = raw.get(oid)
@@ -205,6 +210,31 @@ def decode_extensions(
         third_party_kexts=_integer(get(OID_THIRD_PARTY_KEXTS)),
         extensions=MappingProxyType(raw),
     )
+
+
+def describe_certificate(cert: x509.Certificate) -> dict[str, Any] | None:
+    """`inspect()` hook: `{"apple": ...}`, the Apple extensions of any certificate carrying one
+    (values over 1 024 bytes listed under `not_decoded`), else `None`."""
+    if not any(ext.oid.dotted_string.startswith(APPLE_ARC) for ext in cert.extensions):
+        return None
+    return {"apple": describe.guard(lambda: _describe_extensions(cert))}
+
+
+def _describe_extensions(cert: x509.Certificate) -> dict[str, Any]:
+    decoded = decode_extensions(cert, strict=False, max_value_len=describe.MAX_EXTENSION_VALUE)
+    result: dict[str, Any] = describe.jsonable(decoded)
+    limit = describe.MAX_EXTENSION_VALUE
+    result["extensions"] = {oid: describe.hex_prefix(raw, limit) for oid, raw in decoded.extensions.items()}
+    skipped = describe.oversized(cert, (APPLE_ARC,))
+    if skipped:
+        result["not_decoded"] = skipped
+    return result
+
+
+def describe_statement(att_stmt: Mapping[object, object]) -> dict[str, Any]:
+    """`inspect()` hook: an `apple` attStmt has nothing beyond its certificates."""
+    del att_stmt
+    return {}
 
 
 def _check_leaf(leaf: x509.Certificate) -> ec.EllipticCurvePublicKey:

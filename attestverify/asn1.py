@@ -31,6 +31,7 @@ __all__ = [
     "decode_der_string_sequence",
     "decode_hardware_module_name",
     "decode_permanent_identifier",
+    "raw_extension",
     "san_identities",
 ]
 
@@ -249,3 +250,11 @@ def decode_der_string_sequence(der: bytes, *, check: str) -> str:
             f"PrintableString has characters outside its alphabet: {quote(text)}", check=check
         )
     return text
+
+
+def raw_extension(ext: x509.Extension[x509.ExtensionType]) -> bytes:
+    """The raw extnValue of `ext` (re-encoded by `cryptography` when it knows the type)."""
+    value = ext.value
+    if isinstance(value, x509.UnrecognizedExtension):
+        return bytes(value.value)
+    return value.public_bytes()

@@ -12,114 +12,65 @@ only extension values of at most 1 024 bytes are decoded (they are untrusted her
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import functools
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import apple, cbor, fields, step, x509path
+from . import apple, cbor, fields, step, tpm, x509path
 from .api import FORMATS
+from .asn1 import raw_extension
+from .describe import (
+    MAX_EXTENSION_VALUE,
+    MAX_HEX,
+    MAX_TEXT,
+    error,
+    guard,
+    hex_prefix,
+    instant,
+    jsonable,
+    name,
+)
 from .errors import AttestationError, MalformedError, public_boundary
 from .identity import fingerprint
-from .tpm import akcert, structures
 
 __all__ = ["MAX_EXTENSION_VALUE", "inspect", "jsonable"]
 
-MAX_EXTENSION_VALUE = 1024
-"""Extension values longer than this are listed but not decoded."""
-
 _MAX_KEYS = 64  # attStmt keys shown
-_MAX_TEXT = 200
-_MAX_HEX = 64  # bytes of a byte string shown in hex
-_APPLE_ARC = "1.2.840.113635."
-_STEP_ARCS = ("1.3.6.1.4.1.41482.", "1.3.6.1.4.1.37476.9000.64.")
-_TPM_BLOBS = ("certInfo", "pubArea", "sig")
-# fmt -> (x5c shape check, certificate parse check), as in SPEC §4.
-_X5C_CHECKS = {"apple": ("A1", "A2"), "step": ("S1", "S2"), "tpm": ("T3", "T3")}
-_ALG_NAMES = {v: k[4:] for k, v in vars(structures).items() if k.startswith("ALG_") and isinstance(v, int)}
-_ATTRIBUTE_BITS = {
-    "fixedTPM": 0x2, "stClear": 0x4, "fixedParent": 0x10, "sensitiveDataOrigin": 0x20,
-    "userWithAuth": 0x40, "adminWithPolicy": 0x80, "noDA": 0x400, "encryptedDuplication": 0x800,
-    "restricted": 0x10000, "decrypt": 0x20000, "sign": 0x40000, "x509sign": 0x80000,
-}  # fmt: skip
 
 
-def _error(err: BaseException) -> dict[str, Any]:
-    if isinstance(err, AttestationError):
-        body: dict[str, Any] = {"code": err.code, "check": err.check, "message": err.message}
-        if err.rule is not None:
-            body["rule"] = err.rule
-        return {"error": body}
-    # Not reached by design: a decoder let a foreign exception through (a bug to report).
-    return {"error": {"code": "malformed", "check": None, "message": f"internal error: {type(err).__name__}"}}
+class _Hooks(NamedTuple):
+    """What `inspect()` asks of a format module, beyond the generic certificate summary."""
+
+    x5c_checks: tuple[str, str]
+    describe_statement: Callable[[Mapping[object, object]], dict[str, Any]]
+    describe_leaf: Callable[[x509.Certificate], dict[str, Any]] | None = None
 
 
-def _guard(func: Callable[[], Any]) -> Any:
-    """Run one item-level decoder; a failure becomes that item's `{"error": ...}`."""
-    try:
-        return func()
-    except Exception as exc:  # noqa: BLE001 - item failures are reported, never raised
-        return _error(exc)
-
-
-def _hex(data: bytes, limit: int = _MAX_HEX) -> str:
-    return data[:limit].hex() + ("..." if len(data) > limit else "")
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values for decoder results (dataclasses, enums, bytes, tuples, mappings)."""
-    if isinstance(value, enum.Enum):
-        return value.name
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    if isinstance(value, datetime):
-        return _instant(value)
-    if isinstance(value, x509.Certificate):
-        return {"subject": _name(lambda: value.subject), "sha256": _cert_sha256(value)}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return repr(value)[:_MAX_TEXT]
-
-
-def _instant(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _name(get: Callable[[], x509.Name]) -> str:
-    try:
-        return get().rfc4514_string()
-    except ValueError as exc:  # undecodable attribute strings: show that, not fail the item
-        return f"<undecodable name: {str(exc)[:80]}>"
-
-
-def _same(name: x509.Name) -> x509.Name:
-    return name
-
-
-def _cert_sha256(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+# fmt -> the format's hooks (every implemented format has an entry).
+_REGISTRY: dict[str, _Hooks] = {
+    apple.FORMAT: _Hooks(apple.X5C_CHECKS, apple.describe_statement),
+    step.FORMAT: _Hooks(step.X5C_CHECKS, step.describe_statement),
+    tpm.FORMAT: _Hooks(tpm.X5C_CHECKS, tpm.describe_statement, tpm.describe_leaf),
+}
+# Extension decoders that apply to a certificate in any statement (a step chain may hold an
+# Apple certificate, say); each returns `None` for a certificate without its extensions.
+_CERTIFICATE_HOOKS: tuple[Callable[[x509.Certificate], dict[str, Any] | None], ...] = (
+    apple.describe_certificate,
+    step.describe_certificate,
+)
 
 
 def _summarize_value(value: object) -> Any:
     """One attStmt value for display: scalars as they are, byte strings by length and prefix."""
     if isinstance(value, (bytes, bytearray)):
-        return {"type": "bytes", "length": len(value), "hex": _hex(bytes(value))}
+        return {"type": "bytes", "length": len(value), "hex": hex_prefix(bytes(value))}
     if isinstance(value, str):
-        return value[:_MAX_TEXT] + ("..." if len(value) > _MAX_TEXT else "")
+        return value[:MAX_TEXT] + ("..." if len(value) > MAX_TEXT else "")
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -158,13 +109,7 @@ def _exponent(value: int) -> int | str:
     if value.bit_length() <= 64:
         return value
     digits = format(value, "x")
-    return "0x" + digits[: 2 * _MAX_HEX] + ("..." if len(digits) > 2 * _MAX_HEX else "")
-
-
-def _raw_extension(ext: x509.Extension[x509.ExtensionType]) -> bytes:
-    if isinstance(ext.value, x509.UnrecognizedExtension):
-        return bytes(ext.value.value)
-    return ext.value.public_bytes()
+    return "0x" + digits[: 2 * MAX_HEX] + ("..." if len(digits) > 2 * MAX_HEX else "")
 
 
 def _extensions(cert: x509.Certificate) -> list[dict[str, Any]]:
@@ -174,10 +119,10 @@ def _extensions(cert: x509.Certificate) -> list[dict[str, Any]]:
         known = getattr(ext.oid, "_name", "Unknown OID")
         if known != "Unknown OID":
             item["name"] = known
-        raw = _guard(functools.partial(_raw_extension, ext))
+        raw = guard(functools.partial(raw_extension, ext))
         if isinstance(raw, bytes):
             item["length"] = len(raw)
-            item["value"] = _hex(raw, MAX_EXTENSION_VALUE)
+            item["value"] = hex_prefix(raw, MAX_EXTENSION_VALUE)
         if isinstance(ext.value, x509.BasicConstraints):
             item["ca"] = ext.value.ca
             item["path_length"] = ext.value.path_length
@@ -187,165 +132,42 @@ def _extensions(cert: x509.Certificate) -> list[dict[str, Any]]:
     return listed
 
 
-def _oversized(cert: x509.Certificate, arcs: tuple[str, ...]) -> list[str]:
-    return [
-        ext.oid.dotted_string
-        for ext in cert.extensions
-        if ext.oid.dotted_string.startswith(arcs) and len(_raw_extension(ext)) > MAX_EXTENSION_VALUE
-    ]
-
-
-def _apple(cert: x509.Certificate) -> dict[str, Any]:
-    decoded = apple.decode_extensions(cert, strict=False, max_value_len=MAX_EXTENSION_VALUE)
-    result: dict[str, Any] = jsonable(decoded)
-    result["extensions"] = {oid: _hex(raw, MAX_EXTENSION_VALUE) for oid, raw in decoded.extensions.items()}
-    skipped = _oversized(cert, (_APPLE_ARC,))
-    if skipped:
-        result["not_decoded"] = skipped
-    return result
-
-
-def _step(cert: x509.Certificate, check: str) -> dict[str, Any]:
-    skipped = _oversized(cert, _STEP_ARCS)
-    if skipped:
-        raise MalformedError(
-            f"extension values over {MAX_EXTENSION_VALUE} bytes are not decoded: {', '.join(skipped)[:120]}",
-            check=check,
-        )
-    decoded = step.decode_extensions(cert, check=check)
-    return {"serial_number": decoded.serial_number, **jsonable(decoded.details)}
-
-
-def _tpm_ak(cert: x509.Certificate) -> dict[str, Any]:
-    # The T6 profile and T7 identities as verification would judge them (no chain is checked).
-    result: dict[str, Any] = {"profile": _guard(lambda: jsonable(akcert.check_profile(cert)))}
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        result["subject_alt_name"] = None
-        return result
-    if len(_raw_extension(san)) > MAX_EXTENSION_VALUE:
-        result["subject_alt_name"] = _error(
-            MalformedError(f"subjectAltName over {MAX_EXTENSION_VALUE} bytes is not decoded", check="T7")
-        )
-        return result
-    directories = san.value.get_values_for_type(x509.DirectoryName)
-    result["directory_names"] = [_name(functools.partial(_same, d)) for d in directories]
-    result["identities"] = _guard(lambda: _ak_identities(cert))
-    return result
-
-
-def _ak_identities(cert: x509.Certificate) -> dict[str, Any]:
-    permanent, hardware = akcert.identities(cert)
-    return {
-        "permanent_identifiers": [jsonable(p) | {"acme_value": p.acme_value()} for p in permanent],
-        "hardware_module_names": [jsonable(h) | {"acme_value": h.acme_value()} for h in hardware],
-    }
-
-
 def _certificate(index: int, item: bytes, fmt: str, parse_check: str) -> dict[str, Any]:
     cert = x509path.parse_x5c([item], check=parse_check)[0]
     summary: dict[str, Any] = {
         "index": index,
-        "subject": _name(lambda: cert.subject),
-        "issuer": _name(lambda: cert.issuer),
+        "subject": name(lambda: cert.subject),
+        "issuer": name(lambda: cert.issuer),
         "version": cert.version.name,
         "serial": format(cert.serial_number, "x"),
-        "not_before": _instant(cert.not_valid_before_utc),
-        "not_after": _instant(cert.not_valid_after_utc),
+        "not_before": instant(cert.not_valid_before_utc),
+        "not_after": instant(cert.not_valid_after_utc),
         "signature_algorithm": cert.signature_algorithm_oid.dotted_string,
         "sha256": hashlib.sha256(item).hexdigest(),
-        "key": _guard(lambda: _key(cert, parse_check)),
-        "extensions": _guard(lambda: _extensions(cert)),
+        "key": guard(lambda: _key(cert, parse_check)),
+        "extensions": guard(lambda: _extensions(cert)),
     }
     sig_name = getattr(cert.signature_algorithm_oid, "_name", "Unknown OID")
     if sig_name != "Unknown OID":
         summary["signature_algorithm_name"] = sig_name
-    oids = [ext.oid.dotted_string for ext in cert.extensions]
-    if any(oid.startswith(_APPLE_ARC) for oid in oids):
-        summary["apple"] = _guard(lambda: _apple(cert))
-    if any(oid.startswith(_STEP_ARCS) for oid in oids):
-        summary["yubico"] = _guard(lambda: _step(cert, "S7"))
-    if fmt == "tpm" and index == 0:
-        summary["tpm_ak"] = _guard(lambda: _tpm_ak(cert))
+    for describe_certificate in _CERTIFICATE_HOOKS:
+        summary.update(describe_certificate(cert) or {})
+    hooks = _REGISTRY.get(fmt)
+    if index == 0 and hooks is not None and hooks.describe_leaf is not None:
+        summary.update(hooks.describe_leaf(cert))
     return summary
 
 
 def _certificates(att_stmt: Mapping[object, object], fmt: str) -> list[Any] | dict[str, Any]:
-    shape_check, parse_check = _X5C_CHECKS.get(fmt, ("A1", "A2"))
+    hooks = _REGISTRY.get(fmt)
+    shape_check, parse_check = hooks.x5c_checks if hooks is not None else apple.X5C_CHECKS
     try:
         items = fields.get_bytes_list(att_stmt, "x5c", check=shape_check)
     except AttestationError as err:
-        if fmt not in _X5C_CHECKS:
+        if hooks is None:
             err.check = None  # no SPEC check applies to a format this library does not implement
-        return _error(err)
-    return [_guard(functools.partial(_certificate, i, it, fmt, parse_check)) for i, it in enumerate(items)]
-
-
-def _attributes(value: int) -> dict[str, bool]:
-    return {name: bool(value & bit) for name, bit in _ATTRIBUTE_BITS.items()}
-
-
-def _alg(value: int | None) -> str | None:
-    return None if value is None else _ALG_NAMES.get(value, f"0x{value:04x}")
-
-
-def _tpm(att_stmt: Mapping[object, object]) -> dict[str, Any]:
-    blobs = {
-        key: _guard(functools.partial(fields.get_bytes, att_stmt, key, check="T4", max_len=2048))
-        for key in _TPM_BLOBS
-    }
-    result: dict[str, Any] = {}
-    cert_info = blobs["certInfo"]
-    if isinstance(cert_info, bytes):
-        result["certInfo"] = _guard(lambda: jsonable(structures.TpmsAttest.parse(cert_info)))
-    else:
-        result["certInfo"] = cert_info
-    pub_area = blobs["pubArea"]
-    if isinstance(pub_area, bytes):
-        result["pubArea"] = _guard(lambda: _pub_area(pub_area, cert_info))
-    else:
-        result["pubArea"] = pub_area
-    sig = blobs["sig"]
-    if isinstance(sig, bytes):
-        result["sig"] = _guard(lambda: _signature(sig))
-    else:
-        result["sig"] = sig
-    return result
-
-
-def _pub_area(data: bytes, cert_info: object) -> dict[str, Any]:
-    public = structures.TpmtPublic.parse(data)
-    result: dict[str, Any] = jsonable(public)
-    del result["raw"]
-    result["type_name"] = _alg(public.type)
-    result["name_alg_name"] = _alg(public.name_alg)
-    result["attributes"] = _attributes(public.object_attributes)
-    name = _guard(lambda: structures.compute_name(public.name_alg, data))
-    if isinstance(name, bytes):
-        result["name"] = name.hex()
-        if isinstance(cert_info, bytes):
-            attest = _guard(lambda: structures.TpmsAttest.parse(cert_info))
-            if isinstance(attest, structures.TpmsAttest):
-                # A consistency hint only: the certInfo signature is not checked here.
-                result["name_matches_certInfo"] = attest.name == name
-    else:
-        result["name"] = name
-    return result
-
-
-def _signature(data: bytes) -> dict[str, Any]:
-    signature = structures.TpmtSignature.parse(data)
-    result: dict[str, Any] = jsonable(signature)
-    result["sig_alg_name"] = _alg(signature.sig_alg)
-    result["hash_alg_name"] = _alg(signature.hash_alg)
-    return result
-
-
-def _step_sig(att_stmt: Mapping[object, object]) -> dict[str, Any]:
-    raw = fields.get_bytes(att_stmt, "sig", check="S3", max_len=1024)
-    inner = cbor.decode_inner_bstr(raw, check="S3")
-    return {"length": len(inner), "hex": _hex(inner, 1024)}
+        return error(err)
+    return [guard(functools.partial(_certificate, i, it, fmt, parse_check)) for i, it in enumerate(items)]
 
 
 def _att_stmt(fmt: str, att_stmt: Mapping[object, object]) -> dict[str, Any]:
@@ -356,10 +178,9 @@ def _att_stmt(fmt: str, att_stmt: Mapping[object, object]) -> dict[str, Any]:
     }
     if "x5c" in att_stmt:
         result["certificates"] = _certificates(att_stmt, fmt)
-    if fmt == "tpm":
-        result["tpm"] = _tpm(att_stmt)
-    elif fmt == "step" and "sig" in att_stmt:
-        result["step_sig"] = _guard(lambda: _step_sig(att_stmt))
+    hooks = _REGISTRY.get(fmt)
+    if hooks is not None:
+        result.update(hooks.describe_statement(att_stmt))
     return result
 
 
@@ -389,13 +210,13 @@ def inspect(statement: bytes | bytearray | memoryview | str | Mapping[str, objec
     """
     with public_boundary():
         top, fmt = cbor.decode_attestation_object(statement)
-        result: dict[str, Any] = {"verified": False, "fmt": fmt[:_MAX_TEXT], "implemented": fmt in FORMATS}
+        result: dict[str, Any] = {"verified": False, "fmt": fmt[:MAX_TEXT], "implemented": fmt in FORMATS}
         att_stmt = top.get("attStmt")
         if not isinstance(att_stmt, Mapping):
             missing = MalformedError("the attestation object needs a map 'attStmt'", check="D6")
-            result["attStmt"] = _error(missing)
+            result["attStmt"] = error(missing)
         elif not all(isinstance(k, str) for k in att_stmt):
-            result["attStmt"] = _error(MalformedError("attStmt keys must be text strings", check="D6"))
+            result["attStmt"] = error(MalformedError("attStmt keys must be text strings", check="D6"))
         else:
             result.update(_att_stmt(fmt, att_stmt))
         return result

@@ -45,11 +45,23 @@ from ..relaxations import TPM_BARE_RSA_SIGNATURE
 from ..trust import Trust
 from . import akcert
 from .constants import CURVE_COORDINATE_SIZES, Alg, EccCurve, ObjectAttribute
+from .describe import describe_leaf, describe_statement
 from .structures import TpmsAttest, TpmtPublic, TpmtSignature, compute_name
 
-__all__ = ["FORMAT", "RELAXATION_BARE_SIGNATURE", "Options", "verify_certify", "verify_statement"]
+__all__ = [
+    "FORMAT",
+    "RELAXATION_BARE_SIGNATURE",
+    "X5C_CHECKS",
+    "Options",
+    "describe_leaf",
+    "describe_statement",
+    "verify_certify",
+    "verify_statement",
+]
 
 FORMAT = "tpm"
+X5C_CHECKS = ("T3", "T3")
+"""The check ids of `attStmt.x5c`: its shape, and the parsing of each certificate."""
 RELAXATION_BARE_SIGNATURE = TPM_BARE_RSA_SIGNATURE
 
 ALG_RS256 = -257
