@@ -15,7 +15,6 @@ import copy
 import datetime as dt
 import functools
 import json
-import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +25,10 @@ import pki
 import tpm_pki
 import yubikey_pki as yk
 from cryptography import x509
+from vectors import SWTPM_FIXTURES
 
 import attestverify
 
-SWTPM_FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "testdata" / "swtpm-generated"
 SWTPM_VARIANTS = (
     "ak-ecc-key-ecc",
     "ak-ecc-key-rsa",

@@ -13,17 +13,19 @@ import sys
 from typing import Any
 
 import cbor2
+import pki
 import pytest
+import statements
 from apple_pki import SERIAL, UDID, P, att_obj, hierarchy, leaf
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pki import KEY_AUTHORIZATION, NOW, ec_key, root
 from test_inspect import TPM_VECTOR, tpm_att_stmt
-from vectors import load_vector
+from vectors import REPO, load_vector
 
+from attestverify import cli
 from attestverify.cli import main
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 NOW_ISO = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
 OTHER_KA = "otherTokenValue." + "A" * 43
 JSON_KEYS = {
@@ -398,3 +400,51 @@ def test_console_script(files: dict[str, pathlib.Path]) -> None:
     ok = _subprocess(script, *verify_args(files["b64"], roots=files["root"]))
     assert ok.returncode == 0, ok.stderr
     assert b"format: apple" in ok.stdout
+
+
+# --- from the second review, F4/F5: CLI streams
+
+
+def test_f4_cli_closed_stdin_is_usage_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """F4 (SPEC §2.7: exit 2 for an unreadable file): `FILE` `-` with standard input closed
+    (`sys.stdin is None`, e.g. `attestverify inspect - <&-`) crashed with AttributeError and a
+    traceback (exit 1, "verification failed") instead of a usage error."""
+    monkeypatch.setattr("sys.stdin", None)
+    assert cli.main(["inspect", "-"]) == 2
+    assert cli.main(["verify", "-", "--key-authorization", pki.KEY_AUTHORIZATION]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read FILE" in err
+    assert "Traceback" not in err
+
+
+class _ClosedPipe:
+    """A stdout whose reader went away (`attestverify inspect x | head -1`)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor")
+
+
+def test_f5_cli_broken_pipe_keeps_the_exit_status(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    """F5 (SPEC §2.7 exit codes): when the reader of stdout goes away (`| head`), `print`
+    raised BrokenPipeError out of `main()`: a traceback and exit 1 ("verification failed") even
+    for a statement that decoded or verified. The status must stay 0."""
+    case = statements.apple()
+    path = tmp_path / "statement.cbor"
+    path.write_bytes(case.cbor)
+    root_pem = tmp_path / "root.pem"
+    root_pem.write_bytes(b"".join(r.public_bytes(pki.serialization.Encoding.PEM) for r in case.roots))
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert cli.main(["inspect", str(path)]) == 0
+    args = ["verify", str(path), "--key-authorization", case.key_authorization, "--json"]
+    args += ["--roots", f"apple={root_pem}", "--now", case.now.isoformat()]
+    assert cli.main(args) == 0

@@ -8,13 +8,22 @@ from collections.abc import Sequence
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pki import PrivateKey, ec_key, ed25519_key, root, rsa_key
+from pki import PrivateKey, ec_key, ed25519_key, name, root, rsa_key
 from pyasn1.codec.der import encoder
 from pyasn1.type import char, univ
 from pyasn1_modules import rfc4043, rfc4108
+from x509_helpers import (
+    ECDSA_SHA256,
+    der_len,
+    seq,
+    tlvs,
+    unwrap,
+)
 
 from attestverify import csr as csr_module
 from attestverify.csr import verify_csr
@@ -518,3 +527,83 @@ def test_every_bit_flip_and_truncation_fails_cleanly() -> None:
         else:
             accepted += 1
     assert accepted <= 8
+
+
+# --- from the first review, R2: CSR with two extension requests
+
+_EXT_REQ = bytes.fromhex("06092a864886f70d01090e")  # 1.2.840.113549.1.9.14 extensionRequest
+_MS_EXT_REQ = bytes.fromhex("060a2b0601040182370201 0e".replace(" ", ""))  # 1.3.6.1.4.1.311.2.1.14
+
+
+def _csr_parts(request: x509.CertificateSigningRequest) -> tuple[bytes, bytes, bytes, list[bytes]]:
+    version, subject, spki, attributes = tlvs(unwrap(tlvs(unwrap(request.public_bytes(Encoding.DER)))[0]))
+    return version, subject, spki, tlvs(unwrap(attributes))
+
+
+def _signed_csr(key: ec.EllipticCurvePrivateKey, parts: list[bytes]) -> bytes:
+    info = seq(parts)
+    signature = key.sign(info, ec.ECDSA(hashes.SHA256()))
+    return seq([info, ECDSA_SHA256, b"\x03" + der_len(len(signature) + 1) + b"\x00" + signature])
+
+
+def _with_oid(attribute: bytes, oid_tlv: bytes) -> bytes:
+    _, values = tlvs(unwrap(attribute))
+    return seq([oid_tlv, values])
+
+
+@pytest.mark.parametrize("second", ["extensionRequest", "msExtReq-first"])
+def test_r2_csr_with_two_extension_requests_is_malformed(second: str) -> None:
+    """R2 (SPEC §2.4 C1, C8): `cryptography` reads only the first extensionRequest (or
+    msExtReq) attribute of a CSR and silently ignores another, while e.g. Go's x509 (step-ca)
+    merges every extensionRequest. A CSR whose second attribute requests a DNS SAN passed C8
+    here and could be issued with that SAN downstream. Such a CSR is ambiguous: C1."""
+    key = ec_key("p256", "review-csr")
+    identity = DeviceIdentity.build(
+        format="tpm",
+        public_key=key.public_key(),
+        chain=(root("ReviewCsrRoot").cert,),
+        acme_identifiers=(AcmeIdentifier(PERMANENT_IDENTIFIER, "dev-1"),),
+    )
+    clean = (
+        x509.CertificateSigningRequestBuilder().subject_name(name())
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    dirty = (
+        x509.CertificateSigningRequestBuilder().subject_name(name())
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("evil.example")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    verify_csr(identity, clean)
+    version, subject, spki, clean_attrs = _csr_parts(clean)
+    dirty_attrs = _csr_parts(dirty)[3]
+    if second == "extensionRequest":
+        attributes = clean_attrs + dirty_attrs
+    else:  # msExtReq first (cryptography reads it), extensionRequest second (Go reads it)
+        attributes = [_with_oid(clean_attrs[0], _MS_EXT_REQ), dirty_attrs[0]]
+    smuggled = _signed_csr(key, [version, subject, spki, seq(attributes, tag=0xA0)])
+    request = x509.load_der_x509_csr(smuggled)
+    assert request.is_signature_valid
+    assert not any(isinstance(e.value, x509.SubjectAlternativeName) for e in request.extensions)
+    with pytest.raises(MalformedError) as exc:
+        verify_csr(identity, smuggled)
+    assert exc.value.code == "malformed"
+    assert exc.value.check == "C1"
+
+
+def test_r2_single_ms_ext_req_still_checked() -> None:
+    """R2 (SPEC §2.4 C8): a lone msExtReq attribute is read by `cryptography`; its DNS SAN
+    must still be refused (the fix must not drop this path)."""
+    key = ec_key("p256", "review-csr")
+    chain = (root("ReviewCsrRoot").cert,)
+    identity = DeviceIdentity.build(format="tpm", public_key=key.public_key(), chain=chain)
+    dirty = (
+        x509.CertificateSigningRequestBuilder().subject_name(name())
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("evil.example")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    version, subject, spki, attrs = _csr_parts(dirty)
+    ms_only = _signed_csr(key, [version, subject, spki, seq([_with_oid(attrs[0], _MS_EXT_REQ)], tag=0xA0)])
+    with pytest.raises(PolicyError) as exc:
+        verify_csr(identity, ms_only)
+    assert exc.value.check == "C8"

@@ -26,10 +26,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding
+from vectors import REPO
 
 import attestverify
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 ACME = "urn:ietf:params:acme:error:"
 TPM_DEVICE_ID = "TPM-4711"

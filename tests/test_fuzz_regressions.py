@@ -9,15 +9,15 @@ needs neither atheris nor the seed PKI.
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pki
 import pytest
+from vectors import FUZZ_REGRESSIONS
 
 import attestverify
 from attestverify import AttestationError
 
-REGRESSIONS = pathlib.Path(__file__).resolve().parents[1] / "testdata" / "fuzz-regressions"
+REGRESSIONS = FUZZ_REGRESSIONS
 
 
 def _input(name: str) -> bytes:

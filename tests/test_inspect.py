@@ -10,13 +10,19 @@ from typing import Any
 
 import cbor2
 import pytest
+import tpm_pki
 from apple_pki import hierarchy
 from apple_pki import leaf as apple_leaf
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pki import NOW, TOKEN_HASH
+from pki import NOT_AFTER, NOT_BEFORE, NOW, TOKEN_HASH, ec_key, name, root, rsa_key
 from vectors import load_vector, read_json
 
+import attestverify
 from attestverify.errors import AttestationError, MalformedError
 from attestverify.inspection import MAX_EXTENSION_VALUE, inspect
 
@@ -365,3 +371,46 @@ def test_oversized_yubico_extension_is_not_decoded_s7() -> None:
     assert error["code"] == "malformed"
     assert error["check"] == "S7"
     assert OID_POLICY in error["message"]
+
+
+# --- from the first review, R3: inspect() and huge RSA exponents
+
+
+def test_r3_inspect_result_is_json_serializable_with_huge_exponent() -> None:
+    """R3 (SPEC §2.6 inspect "JSON-serializable dict", §2.3): a certificate whose RSA exponent
+    has more than ~14 000 bits made `inspect()` return an int that `json.dumps` refuses
+    (Python's int-to-str digit limit), so `attestverify inspect --json` crashed with a
+    traceback instead of printing."""
+    modulus = (1 << 16383) | 0xF1  # any odd 16 384-bit number: the key is only displayed
+    huge = rsa.RSAPublicNumbers((1 << 15000) + 1, modulus).public_key()
+    cert = (
+        x509.CertificateBuilder().subject_name(name("ReviewHugeE")).issuer_name(name("ReviewSigner"))
+        .public_key(huge).serial_number(1).not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER)
+        .sign(ec_key("p256", "review-huge-signer"), hashes.SHA256())
+    )  # fmt: skip
+    statement = cbor2.dumps({"fmt": "apple", "attStmt": {"x5c": [cert.public_bytes(Encoding.DER)]}})
+    result = attestverify.inspect(statement)
+    text = json.dumps(result)
+    assert "RSA" in text
+    key = result["certificates"][0]["key"]
+    assert key["size"] == 16384
+    assert isinstance(key["exponent"], str) and key["exponent"].startswith("0x1000")
+    usual = root("ReviewSmallE", rsa_key(2048, "review-e")).der
+    small = attestverify.inspect(cbor2.dumps({"fmt": "apple", "attStmt": {"x5c": [usual]}}))
+    assert small["certificates"][0]["key"]["exponent"] == 65537
+
+
+# --- from the second review, F3: inspect JSON-serializable
+
+
+def test_f3_inspect_result_is_json_serializable_for_huge_integers() -> None:
+    """F3 (SPEC §2.6 inspect: "a JSON-serializable dict"): an attStmt value that is an integer
+    beyond 4 300 digits (possible in a decoded Mapping) was copied into the summary as is, so
+    `json.dumps(inspect(...))` raised ValueError."""
+    st = tpm_pki.statement()
+    st.att_stmt["alg"] = 10**5000
+    st.att_stmt["other"] = -(2**70000)
+    shown = attestverify.inspect(st.attobj())
+    text = json.dumps(shown)
+    assert shown["attStmt"]["ver"] == "2.0"
+    assert len(text) < 100_000

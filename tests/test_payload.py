@@ -183,3 +183,35 @@ def test_any_json_object_follows_the_rule(obj: dict[str, object]) -> None:
         assert parse_challenge_payload(obj) == obj["attObj"]
     else:
         assert _j1(text).check == "J1"
+
+
+# --- from the second review, F1: payload depth scan
+
+
+def test_f1_payload_depth_scan_is_linear_on_unterminated_strings() -> None:
+    """F1 (SPEC §2.6 J1, §2.3 "never ... a hang"): the JSON depth pre-scan removed strings with
+    a regex that, on an unterminated string made of escaped quotes (`"\\"\\"\\"...`), restarted
+    at every quote and rescanned to the end: quadratic, ~17 s for 80 kB and about 40 minutes
+    for a 1 MiB payload. The scan must stay linear; the payload is still rejected with J1."""
+    payload = "[" * 65 + '"' + '\\"' * 30_000
+    start = time.perf_counter()
+    with pytest.raises(MalformedError) as exc:
+        parse_challenge_payload(payload)
+    elapsed = time.perf_counter() - start
+    assert exc.value.code == "malformed"
+    assert exc.value.check == "J1"
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_f1_payload_depth_still_counted_after_an_unterminated_string_fix() -> None:
+    """F1 regression guard (SPEC §2.6 J1): strings are still skipped by the depth scan (brackets
+    inside a string do not count), a trailing lone backslash ends the scan cleanly, and real
+    nesting beyond the limit is still J1."""
+    inside = {"attObj": "x", "pad": "[" * 500 + "{" * 500}
+    assert parse_challenge_payload(json.dumps(inside)) == "x"
+    with pytest.raises(MalformedError) as exc:
+        parse_challenge_payload("[" * 100 + '"abc\\')
+    assert exc.value.check == "J1"
+    with pytest.raises(MalformedError) as deep:
+        parse_challenge_payload('{"attObj": "x", "a": ' + "[" * 100 + "]" * 100 + "}")
+    assert deep.value.check == "J1"

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pki import NOT_AFTER, NOT_BEFORE, NOW, Issued, ec_key, issue, name, raw_ext, root, rsa_key
+from pki import NOT_AFTER, NOT_BEFORE, NOW, Issued, PrivateKey, ec_key, issue, name, raw_ext, root, rsa_key
 from vectors import certificate
 from x509_helpers import ECDSA_SHA256_NULL, RSA_SHA256, RSA_SHA256_ABSENT, RSA_SHA384, resign
 
-from attestverify import certsig, pinned
+from attestverify import certsig, pinned, x509path
 from attestverify.errors import UntrustedChainError
 
 FW_EXT = raw_ext("1.3.6.1.4.1.41482.3.3", b"\x05\x02\x04")
@@ -268,3 +269,88 @@ def test_anchor_without_basic_constraints_never_relaxed(pinned_root: Issued) -> 
     bare = issue(name("BareRoot"), rsa_key(2048, "pinroot"), None, ca=None)
     leaf = issue(name("BareLeaf"), ec_key("p256", "bare"), bare, extensions=[FW_EXT])
     assert refused(leaf.cert, [], [bare.cert], pinned.LEGACY_F9).rule == "P1"
+
+
+# --- from the first review, R1: pinned validator cost
+
+_X = name("ReviewX")
+
+
+def _self_named_ca(serial: int, signer: PrivateKey, key: PrivateKey) -> x509.Certificate:
+    # Subject and issuer both X: every such certificate is a candidate issuer of every other.
+    builder = (
+        x509.CertificateBuilder().subject_name(_X).issuer_name(_X).public_key(key.public_key())
+        .serial_number(serial).not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )  # fmt: skip
+    return builder.sign(signer, hashes.SHA256())
+
+
+def _crafted_pool() -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """9 mutually verifying RSA CAs (x5c) + 256 EC CAs with the same name (intermediates)."""
+    rsa_signer = rsa_key(2048, "review-pool-rsa")
+    ec_keys = [ec_key("p256", f"review-pool-ec{i}") for i in range(4)]
+    verifying = [_self_named_ca(i + 1, rsa_signer, rsa_signer) for i in range(9)]
+    decoys = [_self_named_ca(100 + i, ec_keys[i % 4], ec_keys[i % 4]) for i in range(256)]
+    leaf = (
+        x509.CertificateBuilder().subject_name(name("ReviewPoolLeaf")).issuer_name(_X)
+        .public_key(ec_key("p256", "review-pool-leaf").public_key()).serial_number(5)
+        .not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER).sign(rsa_signer, hashes.SHA256())
+    )  # fmt: skip
+    return leaf, verifying + decoys
+
+
+def test_r1_pinned_search_parses_each_algorithm_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """R1 (SPEC §5.3 budget, §3.2 limits): the pinned validator re-parsed the signature
+    AlgorithmIdentifier (asn1crypto) of a certificate for every candidate issuer it tried, so
+    10 x5c + 256 intermediates cost ~9 000 parses (~0.4-0.6 s) per call while staying within
+    the 64 signature checks. Each certificate must be parsed at most once per search."""
+    leaf, candidates = _crafted_pool()
+    calls = 0
+    original = certsig.sig_alg
+
+    def counting(cert: x509.Certificate) -> certsig.SigAlg | None:
+        nonlocal calls
+        calls += 1
+        return original(cert)
+
+    monkeypatch.setattr(certsig, "sig_alg", counting)
+    anchor = root("ReviewPoolRoot").cert
+    start = time.perf_counter()
+    with pytest.raises(UntrustedChainError) as exc:
+        pinned.search(leaf, candidates, [anchor], NOW, check="T5")
+    elapsed = time.perf_counter() - start
+    assert exc.value.check == "T5"
+    assert exc.value.rule == "P2"  # the 64-check budget is what ends it
+    assert calls <= len(candidates) + 1, calls
+    assert elapsed < 0.3, elapsed
+
+
+def test_r1_duplicate_candidates_do_not_spend_the_budget_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """R1 (SPEC §5.3 "each certificate once per path", P2): validate_path handed the pinned
+    validator the candidates without removing duplicates, so a certificate repeated in x5c and
+    intermediates was tried (and signature-checked) once per copy."""
+    r = root("ReviewDupRoot", rsa_key(2048, "review-dup-root"))
+    inter = issue(name("ReviewDupInter"), rsa_key(2048, "review-dup-inter"), r, ca=True)
+    wrong = issue(name("ReviewDupInter"), rsa_key(2048, "review-dup-wrong"), r, ca=True)
+    leaf = issue(name("ReviewDupLeaf"), ec_key("p256", "review-dup-leaf"), inter)
+    forged = resign(leaf.cert, inter.key, alg=RSA_SHA256_ABSENT, hash_alg=hashes.SHA256())
+    checks = 0
+    original = certsig.verifier
+
+    def counting(alg: certsig.SigAlg, key: object) -> object:
+        verify = original(alg, key)
+        if isinstance(verify, str):
+            return verify
+
+        def run(sig: bytes, data: bytes) -> None:
+            nonlocal checks
+            checks += 1
+            verify(sig, data)
+
+        return run
+
+    monkeypatch.setattr(certsig, "verifier", counting)
+    path = x509path.validate_path(forged, [wrong.cert] * 20 + [inter.cert], [r.cert], NOW, check="S4")
+    assert path.relaxations == ("rsa-sig-params-absent",)
+    assert checks <= 3, checks

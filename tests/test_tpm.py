@@ -19,10 +19,12 @@ import tpm_pki
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from vectors import SWTPM_FIXTURES
 
 import attestverify
 from attestverify import tpm
 from attestverify.errors import (
+    AttestationError,
     BadSignatureError,
     ChallengeMismatchError,
     IdentifierMismatchError,
@@ -34,7 +36,7 @@ from attestverify.errors import (
 )
 from attestverify.tpm import akcert
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "testdata" / "swtpm-generated"
+FIXTURES = SWTPM_FIXTURES
 
 
 def certify(st: tpm_pki.Statement, extra: bytes = pki.KA_HASH, **kw: Any) -> attestverify.DeviceIdentity:
@@ -872,3 +874,73 @@ def test_swtpm_fixture_rs1_disabled() -> None:
             tpm_allow_rs1=False,
         )  # fmt: skip
     assert exc.value.check == "T2"
+
+
+# --- from the second review, F2: huge alg integer
+
+
+@pytest.mark.parametrize("alg", [10**5000, -(10**5000)], ids=["huge", "huge-negative"])
+def test_f2_tpm_alg_beyond_int_str_limit_is_t2(alg: int) -> None:
+    """F2 (SPEC §4.3 T2, §2.3 fallback is a bug): a decoded-Mapping statement whose `alg` has
+    more than 4 300 decimal digits made the T2 message's `str(alg)` raise ValueError, so the
+    api.py fallback (check None) answered instead of T2."""
+    st = tpm_pki.statement()
+    st.att_stmt["alg"] = alg
+    with pytest.raises(MalformedError) as exc:
+        attestverify.verify(st.attobj(), pki.KEY_AUTHORIZATION, {"tpm": [st.root]}, now=pki.NOW)
+    assert exc.value.code == "malformed"
+    assert exc.value.check == "T2"
+    with pytest.raises(MalformedError) as direct:
+        tpm.verify_certify(st.att_stmt, pki.KA_HASH, roots=[st.root], now=pki.NOW)
+    assert direct.value.check == "T2"
+
+
+# --- from the second review, F6: even RSA modulus
+
+
+def test_f6_tpm_even_rsa_modulus_is_t14() -> None:
+    """F6 (SPEC §4.3 T14 "build the public key (... valid modulus)"): an attested RSA key whose
+    `unique` modulus is even (not a product of two odd primes, so no RSA key at all) was
+    accepted and returned as `identity.public_key`; `cryptography` does not reject it."""
+    attested = pki.rsa_key(2048, "review2-even")
+    area = tpm_pki.pub_area(attested.public_key())
+    even = area[:-1] + bytes([area[-1] & 0xFE])
+    assert even != area
+    st = tpm_pki.statement(attested=attested, area=even)
+    with pytest.raises(MalformedError) as exc:
+        attestverify.verify(st.attobj(), pki.KEY_AUTHORIZATION, {"tpm": [st.root]}, now=pki.NOW)
+    assert exc.value.code == "malformed"
+    assert exc.value.check == "T14"
+
+
+# --- from the second review, checked and sound
+
+
+def _tpm_error(st: tpm_pki.Statement, **kw: Any) -> AttestationError:
+    with pytest.raises(AttestationError) as exc:
+        attestverify.verify(st.attobj(), pki.KEY_AUTHORIZATION, {"tpm": [st.root]}, now=pki.NOW, **kw)
+    return exc.value
+
+
+def test_sound_tpm_first_failing_check_decides_pairs() -> None:
+    """SPEC §3.3 "the first failing check decides", §4.3 order: two broken things at once,
+    the earlier check id answers (T9 before T10, T10 before T11, T12 before T13)."""
+    st = tpm_pki.statement(extra_data=b"\x00" * 32)
+    st.att_stmt["sig"] = st.att_stmt["sig"][:-1] + bytes([st.att_stmt["sig"][-1] ^ 1])
+    assert _tpm_error(st).check == "T9"
+    area = tpm_pki.pub_area(pki.ec_key("p256", "tpm-attested").public_key(), name_alg=tpm_pki.ALG_SHA1)
+    st = tpm_pki.statement(area=area, extra_data=b"\x00" * 32, info=None)
+    assert _tpm_error(st).check == "T10"
+    weak = tpm_pki.pub_area(pki.ec_key("p256", "tpm-attested").public_key(), attributes=0x00040070)
+    st = tpm_pki.statement(area=weak, info=tpm_pki.cert_info(tpm_pki.name_of(b"other"), pki.KA_HASH))
+    assert _tpm_error(st).check == "T12"
+
+
+def test_sound_tpm_qualified_name_is_not_the_name() -> None:
+    """SPEC §4.3 T12 uses `attested.name`, never `qualifiedName`: a certInfo whose
+    qualifiedName (not name) is the name of pubArea fails T12."""
+    area = tpm_pki.pub_area(pki.ec_key("p256", "tpm-attested").public_key())
+    info = tpm_pki.cert_info(tpm_pki.name_of(b"x"), pki.KA_HASH, qualified_name=tpm_pki.name_of(area))
+    err = _tpm_error(tpm_pki.statement(area=area, info=info))
+    assert err.code == "key-mismatch"
+    assert err.check == "T12"

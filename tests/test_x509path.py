@@ -21,7 +21,9 @@ from x509_helpers import (
     ECDSA_SHA256,
     RSA_MD5,
     RSA_SHA1,
+    RSA_SHA256,
     RSA_SHA256_ABSENT,
+    RSA_SHA384,
     assemble,
     build,
     flip_signature_bit,
@@ -759,3 +761,51 @@ def test_leaf_with_unsupported_key_algorithm_does_not_leak() -> None:
         assert err.check == "S4"
     else:
         assert path.chain == (odd, i.cert, r.cert)
+
+
+# --- from the first review, R4: absent NULL inside the TBS only
+
+
+def test_r4_absent_rsa_params_inside_tbs_only_is_relaxation_c() -> None:
+    """R4 (SPEC §5.3 "outer signatureAlgorithm must equal tbsCertificate.signature byte for byte
+    (modulo (c))", relaxation (c)): an absent RSA PKCS#1 v1.5 parameter was read as NULL only
+    in the outer AlgorithmIdentifier; absent inside the TBS with NULL outside was refused as a
+    mismatch (P7), the symmetric case accepted."""
+    r = root("ReviewInnerRoot", rsa_key(2048, "review-inner-root"))
+    inter = issue(name("ReviewInnerInter"), rsa_key(2048, "review-inner-inter"), r, ca=True)
+    leaf = issue(name("ReviewInnerLeaf"), ec_key("p256", "review-inner-leaf"), inter)
+    sha256 = hashes.SHA256()
+    inner_absent = resign(leaf.cert, inter.key, alg=RSA_SHA256_ABSENT, hash_alg=sha256, outer_alg=RSA_SHA256)
+    path = x509path.validate_path(inner_absent, [inter.cert], [r.cert], NOW, check="A3")
+    assert path.relaxations == ("rsa-sig-params-absent",)
+    # Another hash inside than outside is still a mismatch, absent parameters or not.
+    mixed = resign(leaf.cert, inter.key, alg=RSA_SHA256_ABSENT, hash_alg=sha256, outer_alg=RSA_SHA384)
+    with pytest.raises(UntrustedChainError) as exc:
+        x509path.validate_path(mixed, [inter.cert], [r.cert], NOW, check="A3")
+    assert exc.value.check == "A3"
+    assert exc.value.rule == "P7"
+
+
+# --- from the first review, confirmation: the explaining run
+
+
+def test_explaining_run_never_turns_a_rejection_into_acceptance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Confirmation of SPEC §5.3 ("run only after cryptography rejected the chain and some
+    candidate shows the trigger of an enabled relaxation"): without a trigger the pinned
+    validator still runs, only to name the certificate and rule; even when it finds a path,
+    tier 1's rejection stands (rule from tier 1's reason)."""
+    reason = "simulated: certificate not valid at validation time"
+    monkeypatch.setattr(x509path, "_tier1", lambda *a: (None, reason))
+    r = root("ReviewExplainRoot", rsa_key(2048, "review-explain-root"))
+    inter = issue(name("ReviewExplainInter"), rsa_key(2048, "review-explain-inter"), r, ca=True)
+    leaf = issue(name("ReviewExplainLeaf"), ec_key("p256", "review-explain-leaf"), inter)
+    assert pinned.search(leaf.cert, [inter.cert], [r.cert], NOW, check="S4") == (
+        (leaf.cert, inter.cert, r.cert),
+        (),
+    )
+    for flags in ({}, {"allow_legacy_f9": True}, {"allow_sha1": True}):
+        with pytest.raises(UntrustedChainError) as exc:
+            x509path.validate_path(leaf.cert, [inter.cert], [r.cert], NOW, check="S4", **flags)
+        assert exc.value.check == "S4"
+        assert exc.value.rule == "P4"
+        assert "simulated" in exc.value.message

@@ -1,7 +1,8 @@
 """The one way tests reach the copied real vectors in `testdata/` (see testdata/README.md).
 
 `load_vector(id)` returns the manifest record with the certificates of its chain loaded and its
-pinned verification time as a tz-aware datetime; tests never open vector paths themselves.
+pinned verification time as a tz-aware datetime; tests never open vector paths themselves, and
+take every other test-data path (`SWTPM_FIXTURES`, `FUZZ_REGRESSIONS`, `REPO`) from here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any
 
 from cryptography import x509
 
-TESTDATA = pathlib.Path(__file__).resolve().parents[1] / "testdata"
+REPO = pathlib.Path(__file__).resolve().parents[1]
+"""The repository root (docs, README, the package)."""
+TESTDATA = REPO / "testdata"
+"""Every file a test reads lives under here; tests take paths from this module only."""
+SWTPM_FIXTURES = TESTDATA / "swtpm-generated"
+"""Committed swtpm `TPM2_Certify` statements (tests/swtpm_tool.py writes them)."""
+FUZZ_REGRESSIONS = TESTDATA / "fuzz-regressions"
+"""Fuzzer inputs that once failed, exactly as the harness saw them."""
 
 
 @functools.cache
