@@ -41,9 +41,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    session.install("mypy>=1.11", ".")
-    session.run("mypy", "--strict", PACKAGE)
+    """mypy --strict on the package and the tests."""
+    session.install("mypy>=1.11", ".[test]")
+    session.run("mypy", "--strict", PACKAGE, "tests")
 
 
 @nox.session

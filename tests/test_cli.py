@@ -442,7 +442,7 @@ def test_f5_cli_broken_pipe_keeps_the_exit_status(
     path = tmp_path / "statement.cbor"
     path.write_bytes(case.cbor)
     root_pem = tmp_path / "root.pem"
-    root_pem.write_bytes(b"".join(r.public_bytes(pki.serialization.Encoding.PEM) for r in case.roots))
+    root_pem.write_bytes(b"".join(r.public_bytes(Encoding.PEM) for r in case.roots))
     monkeypatch.setattr("sys.stdout", _ClosedPipe())
     assert cli.main(["inspect", str(path)]) == 0
     args = ["verify", str(path), "--key-authorization", case.key_authorization, "--json"]

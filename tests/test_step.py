@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pki import KEY_AUTHORIZATION, NOW, TOKEN, ec_key, ed25519_key, raw_ext, rsa_key
+from pki import KEY_AUTHORIZATION, NOW, TOKEN, PrivateKey, ec_key, ed25519_key, raw_ext, rsa_key
 
 import attestverify
 from attestverify import step
@@ -38,7 +38,7 @@ def tree574() -> yk.Tree:
     return yk.tree_574("p256")
 
 
-def run(att: bytes | dict[str, object], tree: yk.Tree, **kw: object) -> attestverify.DeviceIdentity:
+def run(att: bytes | str | dict[str, object], tree: yk.Tree, **kw: object) -> attestverify.DeviceIdentity:
     kw.setdefault("roots", {"step": [tree.root.cert]})
     kw.setdefault("now", NOW)
     return attestverify.verify(att, KEY_AUTHORIZATION, **kw)  # type: ignore[arg-type]
@@ -449,8 +449,11 @@ def test_s5_ec_leaf_from_firmware_434_passes(tree: yk.Tree) -> None:
 @pytest.mark.parametrize("kind", ["p256", "rsa2048", "ed25519"])
 def test_s6_signature_by_another_key(kind: str) -> None:
     tree = yk.legacy_tree(kind)
-    other_key = {"p256": lambda: ec_key("p256", "other"), "rsa2048": lambda: rsa_key(2048, "other"),
-                 "ed25519": lambda: ed25519_key("other")}[kind]()  # fmt: skip
+    other_key: PrivateKey = (
+        ec_key("p256", "other") if kind == "p256"
+        else rsa_key(2048, "other") if kind == "rsa2048"
+        else ed25519_key("other")
+    )  # fmt: skip
     with pytest.raises(BadSignatureError) as exc:
         run(yk.att_obj(tree.x5c, yk.sign(other_key)), tree)
     assert exc.value.code == "bad-signature"

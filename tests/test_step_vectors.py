@@ -44,7 +44,7 @@ def device_x5c(v: vectors.Vector) -> list[bytes]:
 
 
 def _is_p384(v: vectors.Vector) -> bool:
-    return v.decoded["leaf_key"] == "EC-secp384r1"
+    return bool(v.decoded["leaf_key"] == "EC-secp384r1")
 
 
 # Vectors the SPEC accepts end to end with the bundled anchors.
@@ -219,7 +219,7 @@ def test_574_chain_needs_the_intermediates() -> None:
     identity = step.verify_chain(x5c, roots=[root], intermediates=extra, now=v.now)
     assert identity.serial_number == "32718477"
     # The client may send them itself, in any order.
-    sent = [x5c[0], extra[0], x5c[1], *extra[1:]]
+    sent: list[bytes | x509.Certificate] = [x5c[0], extra[0], x5c[1], *extra[1:]]
     assert step.verify_chain(sent, roots=[root], intermediates=[], now=v.now).serial_number == "32718477"
 
 

@@ -17,7 +17,8 @@ import pki
 import pytest
 import tpm_pki
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from vectors import load_vector, read_json
 
 import attestverify
@@ -164,13 +165,14 @@ def swtpm_statement(vector_id: str) -> tuple[dict[str, Any], Any, dict[str, Any]
 
     ak_key = load_pem_public_key(raw["ak_pem"].encode())
     root, intermediate = tpm_pki.test_ca("stored-swtpm")
+    assert isinstance(ak_key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey))
     cert = tpm_pki.ak_certificate(
         ak_key, intermediate, san=tpm_pki.tpm_directory("id:49424D00", "swtpm", "id:1")
-    )  # type: ignore[arg-type]
+    )
     att_stmt = {
         "ver": "2.0",
         "alg": -7 if raw["ak_alg"] == "ecc" else -257,
-        "x5c": [cert.public_bytes(pki.serialization.Encoding.DER), intermediate.der],
+        "x5c": [cert.public_bytes(Encoding.DER), intermediate.der],
         "sig": bytes.fromhex(raw["sig"]),
         "certInfo": bytes.fromhex(raw["certInfo"]),
         "pubArea": bytes.fromhex(raw["pubArea"]),

@@ -244,7 +244,7 @@ def test_real_stm_non_minimal_serial_is_malformed() -> None:
 
 def test_parse_x5c_ok() -> None:
     _, i, leaf = ec_chain()
-    assert parse_x5c([leaf.der, bytearray(i.der)], check="S2") == (leaf.cert, i.cert)
+    assert parse_x5c([leaf.der, bytearray(i.der)], check="S2") == (leaf.cert, i.cert)  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize(
@@ -372,9 +372,8 @@ FUTURE = {"not_before": NOW + dt.timedelta(seconds=1), "not_after": NOW + dt.tim
 @pytest.mark.parametrize("window", [EXPIRED, FUTURE], ids=["expired", "not-yet-valid"])
 def test_validity_at_each_position(position: str, window: dict[str, dt.datetime]) -> None:
     r = root("VRoot", **(window if position == "anchor" else {}))  # type: ignore[arg-type]
-    i = issue(
-        name("VInter"), ec_key("p256", "vi"), r, ca=True, **(window if position == "intermediate" else {})
-    )  # type: ignore[arg-type]
+    inter_window = window if position == "intermediate" else {}
+    i = issue(name("VInter"), ec_key("p256", "vi"), r, ca=True, **inter_window)  # type: ignore[arg-type]
     leaf = issue(name("VLeaf"), ec_key("p256", "vl"), i, **(window if position == "leaf" else {}))  # type: ignore[arg-type]
     err = rejected(leaf.cert, [i.cert], [r.cert])
     assert err.rule == "P4"

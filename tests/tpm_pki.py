@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyasn1.codec.der import encoder
 from pyasn1.type import char, namedtype, univ
 
@@ -292,7 +293,7 @@ def statement(
     att_stmt = {
         "ver": "2.0",
         "alg": alg,
-        "x5c": [cert.public_bytes(pki.serialization.Encoding.DER), intermediate.der],
+        "x5c": [cert.public_bytes(Encoding.DER), intermediate.der],
         "sig": signature(ak, info, hash_alg=halg),
         "certInfo": info,
         "pubArea": area,

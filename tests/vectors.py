@@ -59,7 +59,7 @@ def _find_x5c(doc: Any, where: str) -> list[Any]:
     def walk(node: Any) -> list[Any] | None:
         if isinstance(node, dict):
             if "x5c" in node and isinstance(node["x5c"], list):
-                return node["x5c"]  # type: ignore[no-any-return]
+                return node["x5c"]
             for value in node.values():
                 found = walk(value)
                 if found is not None:

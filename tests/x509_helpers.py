@@ -147,4 +147,4 @@ def build(
     )
     for ext, critical in extensions:
         builder = builder.add_extension(ext, critical=critical)
-    return builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+    return builder.sign(signer, hashes.SHA256())

@@ -124,7 +124,7 @@ def leaf(
     )
     for ext, critical in exts:
         builder = builder.add_extension(ext, critical=critical)
-    return Issued(builder.sign(issuer.key, hashes.SHA256()), key)  # type: ignore[arg-type]
+    return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
 
 
 @dataclass
