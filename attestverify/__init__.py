@@ -12,6 +12,7 @@ Every failure raises `attestverify.AttestationError` (one subclass per stable `.
 
 from __future__ import annotations
 
+from ._version import __version__
 from .api import FORMATS, verify
 from .csr import verify_csr
 from .errors import (
@@ -43,9 +44,8 @@ from .identity import (
 from .inspection import inspect
 from .payload import parse_challenge_payload
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "__version__",
     "FORMATS",
     "AcmeIdentifier",
     "AppleDetails",

@@ -81,119 +81,168 @@ def _fail(check: str, message: str, offset: int) -> MalformedError:
 
 def _scan(data: bytes, check: str, *, text_keys: bool) -> None:
     """Reject `data` unless it is one well-formed CBOR item within the limits of SPEC §3.2."""
-    end = len(data)
-    pos = 0
-    stack: list[_Frame] = []
-    value: int | str | None
-    while True:
-        if pos >= end:
-            raise _fail(check, "truncated input", pos)
-        start = pos
-        ib = data[pos]
-        pos += 1
-        top = stack[-1] if stack else None
-        if ib == 0xFF:
-            if top is None or top.left != _INDEFINITE:
-                raise _fail(check, "break outside an indefinite-length item", start)
-            if top.kind == _MAP and not top.want_key:
-                raise _fail(check, "map ends between a key and its value", start)
-            stack.pop()
-            value = "".join(top.chunks) if top.chunks is not None else None
-        else:
-            major = ib >> 5
-            ai = ib & 0x1F
-            if ai < 24:
-                arg = ai
-            elif ai < 28:
-                size = 1 << (ai - 24)
-                if size > end - pos:
-                    raise _fail(check, "truncated input", start)
-                arg = int.from_bytes(data[pos : pos + size], "big")
-                pos += size
-            elif ai == 31:
-                arg = _INDEFINITE
+    _Scanner(data, check, text_keys=text_keys).run()
+
+
+class _Scanner:
+    """The scan state: the input, the read position and the stack of open items.
+
+    Each byte is read once; nothing recurses, so the nesting limit is the only depth.
+    """
+
+    __slots__ = ("check", "data", "end", "pos", "stack", "text_keys")
+
+    def __init__(self, data: bytes, check: str, *, text_keys: bool) -> None:
+        self.data = data
+        self.end = len(data)
+        self.pos = 0
+        self.stack: list[_Frame] = []
+        self.check = check
+        self.text_keys = text_keys
+
+    def fail(self, message: str, offset: int) -> MalformedError:
+        return _fail(self.check, message, offset)
+
+    def run(self) -> None:
+        value: int | str | None
+        while True:
+            if self.pos >= self.end:
+                raise self.fail("truncated input", self.pos)
+            start = self.pos
+            ib = self.data[start]
+            self.pos += 1
+            if ib == 0xFF:
+                value = self._break(start)
             else:
-                raise _fail(check, f"reserved additional information {ai}", start)
-
-            key_position = False
-            if top is not None:
-                if top.kind < _ARRAY and (major != top.kind or arg == _INDEFINITE):
-                    raise _fail(check, "indefinite string chunk is not a definite string of its type", start)
-                if top.kind == _MAP and top.want_key:
-                    key_position = True
-                    if not (major == 3 or (major < 2 and not top.text_keys)):
-                        allowed = "text" if top.text_keys else "text or integer"
-                        raise _fail(check, f"map key of major type {major} (must be {allowed})", start)
-
-            if major < 2:
-                if arg == _INDEFINITE:
-                    raise _fail(check, "indefinite-length integer", start)
-                value = arg if major == 0 else -1 - arg
-            elif major < 4:
-                if arg == _INDEFINITE:
-                    frame = _Frame(major, _INDEFINITE)
-                    if key_position:
-                        frame.chunks = []
-                    stack.append(frame)
+                complete, value = self._item(ib, start)
+                if not complete:  # a container or indefinite string was opened
                     continue
-                if arg > end - pos:
-                    raise _fail(check, "truncated input", start)
-                value = None
-                if major == 3:
-                    try:
-                        value = data[pos : pos + arg].decode("utf-8")
-                    except UnicodeDecodeError:
-                        raise _fail(check, "text string is not valid UTF-8", start) from None
-                    if top is not None and top.chunks is not None:
-                        top.chunks.append(value)
-                pos += arg
-            elif major < 6:
-                if len(stack) >= MAX_DEPTH:
-                    raise _fail(check, f"nesting deeper than {MAX_DEPTH} levels", start)
-                if arg > MAX_ENTRIES:
-                    raise _fail(check, f"container of more than {MAX_ENTRIES} entries", start)
-                if arg != 0:
-                    strict = major == _MAP and (
-                        (top is None and text_keys) or (top is not None and top.attstmt_next)
-                    )
-                    stack.append(_Frame(major, arg, text_keys=strict, root=top is None and strict))
-                    continue
-                value = None
-            elif major == 6:
-                raise _fail(check, "tags are not allowed", start)
-            elif ai not in _SIMPLE_OK:
-                raise _fail(check, "only false, true and null are allowed in major type 7", start)
-            else:
-                value = None
+            top = self.stack[-1] if self.stack else None
+            if top is not None and top.kind == _ARRAY and 0 <= top.count + 1 < top.left:
+                top.count += 1  # hot path: an array that stays open (what `_account` would do)
+                continue
+            if self._account(value, start):
+                return
 
-        # One item (`value` is its key value when it is a map key) is complete: account for it
-        # in the enclosing containers, closing every definite one that is now full.
+    def _break(self, start: int) -> str | None:
+        top = self.stack[-1] if self.stack else None
+        if top is None or top.left != _INDEFINITE:
+            raise self.fail("break outside an indefinite-length item", start)
+        if top.kind == _MAP and not top.want_key:
+            raise self.fail("map ends between a key and its value", start)
+        self.stack.pop()
+        return "".join(top.chunks) if top.chunks is not None else None
+
+    def _argument(self, ai: int, start: int) -> int:
+        if ai < 28:
+            size = 1 << (ai - 24)
+            if size > self.end - self.pos:
+                raise self.fail("truncated input", start)
+            arg = int.from_bytes(self.data[self.pos : self.pos + size], "big")
+            self.pos += size
+            return arg
+        if ai == 31:
+            return _INDEFINITE
+        raise self.fail(f"reserved additional information {ai}", start)
+
+    def _key_position(self, top: _Frame, major: int, arg: int, start: int) -> bool:
+        """Check the item against its enclosing item; `True` when it is a map key."""
+        if top.kind < _ARRAY and (major != top.kind or arg == _INDEFINITE):
+            raise self.fail("indefinite string chunk is not a definite string of its type", start)
+        if top.kind != _MAP or not top.want_key:
+            return False
+        if not (major == 3 or (major < 2 and not top.text_keys)):
+            allowed = "text" if top.text_keys else "text or integer"
+            raise self.fail(f"map key of major type {major} (must be {allowed})", start)
+        return True
+
+    def _item(self, ib: int, start: int) -> tuple[bool, int | str | None]:
+        """One item header (and a string's body): `(complete, key value)`."""
+        major = ib >> 5
+        ai = ib & 0x1F
+        arg = ai if ai < 24 else self._argument(ai, start)
+        top = self.stack[-1] if self.stack else None
+        # Inside an array nothing constrains the item: skip the call on the hot path.
+        key_position = top is not None and top.kind != _ARRAY and self._key_position(top, major, arg, start)
+        if major < 2:
+            if arg == _INDEFINITE:
+                raise self.fail("indefinite-length integer", start)
+            return True, arg if major == 0 else -1 - arg
+        if major < 4:
+            return self._string(major, arg, top, key_position, start)
+        if major < 6:
+            return self._container(major, arg, top, start)
+        if major == 6:
+            raise self.fail("tags are not allowed", start)
+        if ai not in _SIMPLE_OK:
+            raise self.fail("only false, true and null are allowed in major type 7", start)
+        return True, None
+
+    def _string(
+        self, major: int, arg: int, top: _Frame | None, key_position: bool, start: int
+    ) -> tuple[bool, str | None]:
+        if arg == _INDEFINITE:
+            frame = _Frame(major, _INDEFINITE)
+            if key_position:
+                frame.chunks = []
+            self.stack.append(frame)
+            return False, None
+        if arg > self.end - self.pos:
+            raise self.fail("truncated input", start)
+        value = None
+        if major == 3:
+            try:
+                value = self.data[self.pos : self.pos + arg].decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.fail("text string is not valid UTF-8", start) from None
+            if top is not None and top.chunks is not None:
+                top.chunks.append(value)
+        self.pos += arg
+        return True, value
+
+    def _container(self, major: int, arg: int, top: _Frame | None, start: int) -> tuple[bool, None]:
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", start)
+        if arg > MAX_ENTRIES:
+            raise self.fail(f"container of more than {MAX_ENTRIES} entries", start)
+        if arg == 0:
+            return True, None
+        strict = major == _MAP and (
+            (top is None and self.text_keys) or (top is not None and top.attstmt_next)
+        )
+        self.stack.append(_Frame(major, arg, text_keys=strict, root=top is None and strict))
+        return False, None
+
+    def _account(self, value: int | str | None, start: int) -> bool:
+        """One item (`value` is its key value when it is a map key) is complete: account for it
+        in the enclosing containers, closing every definite one that is now full. `True` when the
+        top-level item is complete."""
+        stack = self.stack
         while stack:
             top = stack[-1]
             if top.kind == _MAP and top.want_key:
                 if value in top.keys:
-                    raise _fail(check, f"duplicate map key {value!r:.40}", start)
+                    raise self.fail(f"duplicate map key {value!r:.40}", start)
                 top.keys.add(value)
                 top.want_key = False
                 top.attstmt_next = top.root and value == "attStmt"
-                break
+                return False
             if top.kind < _ARRAY:
-                break
+                return False
             top.want_key = True
             top.attstmt_next = False
             top.count += 1
             if top.left == _INDEFINITE:
                 if top.count > MAX_ENTRIES:
-                    raise _fail(check, f"container of more than {MAX_ENTRIES} entries", start)
-                break
+                    raise self.fail(f"container of more than {MAX_ENTRIES} entries", start)
+                return False
             if top.count < top.left:
-                break
+                return False
             stack.pop()
             value = None
-        if not stack:
-            if pos != end:
-                raise _fail(check, f"{end - pos} bytes after the data item", pos)
-            return
+        if self.pos != self.end:
+            raise self.fail(f"{self.end - self.pos} bytes after the data item", self.pos)
+        return True
 
 
 def _decode(data: bytes, check: str, *, text_keys: bool) -> object:
