@@ -53,6 +53,7 @@ from .trust import Trust
 __all__ = [
     "FORMAT",
     "X5C_CHECKS",
+    "AppleExtensions",
     "DecodedExtensions",
     "Options",
     "decode_extensions",
@@ -111,24 +112,25 @@ class _Binding:
 
 
 @dataclass(frozen=True, slots=True)
-class DecodedExtensions:
-    """The Apple extensions of one leaf certificate (SPEC §4.1 extension table).
+class AppleExtensions:
+    """The Apple extensions of one leaf certificate (SPEC §4.1 extension table), as
+    `step.StepExtensions` holds the step ones.
 
-    Values that are absent, or (except serial and UDID in strict mode) do not decode, are `None`.
-    `extensions` maps the dotted OID of every 1.2.840.113635.* extension to its raw extnValue.
+    Attributes:
+        serial_number: the serial number (8.9.1), or `None`.
+        udid: the UDID (8.9.2), or `None`.
+        details: every informational value and the raw `extensions` mapping (dotted OID of every
+            1.2.840.113635.* extension to its raw extnValue). Values that are absent, or (except
+            serial and UDID in strict mode) do not decode, are `None`.
     """
 
     serial_number: str | None = None
     udid: str | None = None
-    software_update_device_id: str | None = None
-    os_version: str | None = None
-    sepos_version: str | None = None
-    llb_version: str | None = None
-    nonce: bytes | None = None
-    sip_status: int | None = None
-    secure_boot: str | None = None
-    third_party_kexts: int | None = None
-    extensions: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
+    details: AppleDetails = field(default_factory=AppleDetails)
+
+
+DecodedExtensions = AppleExtensions
+"""The former name of `AppleExtensions`, kept for existing imports."""
 
 
 def _text(raw: bytes | None) -> str | None:
@@ -161,7 +163,7 @@ def _identifier_text(raw: bytes | None, what: str, *, strict: bool) -> str | Non
 
 def decode_extensions(
     cert: x509.Certificate, *, strict: bool = False, max_value_len: int | None = None
-) -> DecodedExtensions:
+) -> AppleExtensions:
     """Decode the Apple extensions of `cert` without trusting it (SPEC §4.1 A5 rules).
 
     Extension values are used raw (no inner ASN.1 wrapper) except the DER INTEGERs of
@@ -197,19 +199,30 @@ def decode_extensions(
             return None
         return value
 
-    return DecodedExtensions(
-        serial_number=_identifier_text(get(OID_SERIAL), "serial number (8.9.1)", strict=strict),
-        udid=_identifier_text(get(OID_UDID), "UDID (8.9.2)", strict=strict),
-        software_update_device_id=_text(get(OID_SOFTWARE_UPDATE_DEVICE_ID)),
+    details = AppleDetails(
+        nonce=get(OID_NONCE),
         os_version=_text(get(OID_OS_VERSION)),
         sepos_version=_text(get(OID_SEPOS_VERSION)),
         llb_version=_text(get(OID_LLB_VERSION)),
-        nonce=get(OID_NONCE),
+        software_update_device_id=_text(get(OID_SOFTWARE_UPDATE_DEVICE_ID)),
         sip_status=_integer(get(OID_SIP_STATUS)),
         secure_boot=_text(get(OID_SECURE_BOOT)),
         third_party_kexts=_integer(get(OID_THIRD_PARTY_KEXTS)),
         extensions=MappingProxyType(raw),
     )
+    return AppleExtensions(
+        serial_number=_identifier_text(get(OID_SERIAL), "serial number (8.9.1)", strict=strict),
+        udid=_identifier_text(get(OID_UDID), "UDID (8.9.2)", strict=strict),
+        details=details,
+    )
+
+
+# The informational values `inspect()` shows, in extension-table order (`binding` is a property
+# of verification, not of the certificate).
+_DESCRIBED = (
+    "software_update_device_id", "os_version", "sepos_version", "llb_version", "nonce",
+    "sip_status", "secure_boot", "third_party_kexts",
+)  # fmt: skip
 
 
 def describe_certificate(cert: x509.Certificate) -> dict[str, Any] | None:
@@ -222,9 +235,13 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any] | None:
 
 def _describe_extensions(cert: x509.Certificate) -> dict[str, Any]:
     decoded = decode_extensions(cert, strict=False, max_value_len=describe.MAX_EXTENSION_VALUE)
-    result: dict[str, Any] = describe.jsonable(decoded)
+    details = describe.jsonable(decoded.details)
+    result: dict[str, Any] = {"serial_number": decoded.serial_number, "udid": decoded.udid}
+    result.update((key, details[key]) for key in _DESCRIBED)
     limit = describe.MAX_EXTENSION_VALUE
-    result["extensions"] = {oid: describe.hex_prefix(raw, limit) for oid, raw in decoded.extensions.items()}
+    result["extensions"] = {
+        oid: describe.hex_prefix(raw, limit) for oid, raw in decoded.details.extensions.items()
+    }
     skipped = describe.oversized(cert, (APPLE_ARC,))
     if skipped:
         result["not_decoded"] = skipped
@@ -267,26 +284,13 @@ def _verify(items: Sequence[bytes], binding: _Binding, trust: Trust, options: Op
     leaf = certs[0]
     key = _check_leaf(leaf)
     decoded = decode_extensions(leaf, strict=True)
-    relaxations = tuple(path.relaxations) + _check_nonce(
-        decoded.nonce, binding, require=options.require_nonce
-    )
+    nonce = decoded.details.nonce
+    relaxations = tuple(path.relaxations) + _check_nonce(nonce, binding, require=options.require_nonce)
     acme: list[AcmeIdentifier] = []
     for value in (decoded.udid, decoded.serial_number):
         ident = permanent_identifier_acme(value)
         if ident is not None:
             acme.append(ident)
-    details = AppleDetails(
-        nonce=decoded.nonce,
-        os_version=decoded.os_version,
-        sepos_version=decoded.sepos_version,
-        llb_version=decoded.llb_version,
-        software_update_device_id=decoded.software_update_device_id,
-        sip_status=decoded.sip_status,
-        secure_boot=decoded.secure_boot,
-        third_party_kexts=decoded.third_party_kexts,
-        extensions=decoded.extensions,
-        binding="token",
-    )
     return DeviceIdentity.build(
         format=FORMAT,
         public_key=key,
@@ -295,7 +299,7 @@ def _verify(items: Sequence[bytes], binding: _Binding, trust: Trust, options: Op
         serial_number=decoded.serial_number,
         udid=decoded.udid,
         relaxations=relaxations,
-        apple=details,
+        apple=decoded.details,
     )
 
 

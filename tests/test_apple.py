@@ -430,12 +430,14 @@ def test_real_leaf_decodes_every_field() -> None:
     expected = vector.decoded
     assert decoded.serial_number == "TMWFWWWP67" == expected["serial_number"]
     assert decoded.udid == "00006030-000651690A84001C" == expected["udid"]
-    assert decoded.os_version == decoded.sepos_version == decoded.llb_version == "15.5"
-    assert decoded.software_update_device_id == "J514sAP"
-    assert decoded.secure_boot == "Full Security"
-    assert decoded.sip_status == 0
-    assert decoded.third_party_kexts == 0
-    assert decoded.nonce == bytes.fromhex(expected["nonce_hex"])
+    assert (
+        decoded.details.os_version == decoded.details.sepos_version == decoded.details.llb_version == "15.5"
+    )
+    assert decoded.details.software_update_device_id == "J514sAP"
+    assert decoded.details.secure_boot == "Full Security"
+    assert decoded.details.sip_status == 0
+    assert decoded.details.third_party_kexts == 0
+    assert decoded.details.nonce == bytes.fromhex(expected["nonce_hex"])
     assert attestverify.fingerprint(leaf.public_key()) == expected["fingerprint"]  # type: ignore[arg-type]
 
 
@@ -443,8 +445,8 @@ def test_real_leaf_raw_extensions_match_expected_file() -> None:
     _, leaf = _real_leaf()
     expected = read_json("vectors/apple/nanoca-mda-leaf-TMWFWWWP67.expected.json")["apple_extensions"]
     decoded = apple.decode_extensions(leaf)
-    assert isinstance(decoded.extensions, MappingProxyType)
-    assert {oid: raw.hex() for oid, raw in decoded.extensions.items()} == {
+    assert isinstance(decoded.details.extensions, MappingProxyType)
+    assert {oid: raw.hex() for oid, raw in decoded.details.extensions.items()} == {
         oid: item["raw_hex"] for oid, item in expected.items()
     }
 
@@ -454,7 +456,7 @@ def test_real_leaf_nonce_is_a_32_byte_digest() -> None:
     # SHA-256(token) would be; its preimage (the nanoca challenge) was never published, so that
     # it *is* SHA-256 of something cannot be shown. It is not the digest of nanoca's test strings.
     _, leaf = _real_leaf()
-    nonce = apple.decode_extensions(leaf).nonce
+    nonce = apple.decode_extensions(leaf).details.nonce
     assert nonce is not None and len(nonce) == 32
     for guess in (b"", b"challenge", b"wrong challenge", b"test"):
         assert hashlib.sha256(guess).digest() != nonce
@@ -476,7 +478,7 @@ def test_real_leaf_expired_now() -> None:
 
 def test_real_leaf_through_device_properties_fails_at_chain() -> None:
     vector, leaf = _real_leaf()
-    nonce = apple.decode_extensions(leaf).nonce
+    nonce = apple.decode_extensions(leaf).details.nonce
     assert nonce is not None
     with pytest.raises(UntrustedChainError) as exc:
         apple.verify_device_properties(vector.x5c_der, nonce, now=vector.now)
@@ -488,7 +490,7 @@ def test_decode_extensions_lenient_and_limited() -> None:
     decoded = apple.decode_extensions(leaf, max_value_len=1024)
     assert decoded.serial_number is None
     assert decoded.udid is None
-    assert decoded.extensions[P + "9.2"] == b"x" * 2000
+    assert decoded.details.extensions[P + "9.2"] == b"x" * 2000
     with pytest.raises(MalformedError) as exc:
         apple.decode_extensions(leaf, strict=True)
     assert exc.value.check == "A5"
@@ -496,8 +498,8 @@ def test_decode_extensions_lenient_and_limited() -> None:
 
 def test_decode_extensions_non_apple_certificate() -> None:
     decoded = apple.decode_extensions(ap.hierarchy()[1].cert, strict=True)
-    assert decoded == apple.DecodedExtensions(extensions=decoded.extensions)
-    assert dict(decoded.extensions) == {}
+    assert decoded == apple.AppleExtensions(details=AppleDetails(extensions=decoded.details.extensions))
+    assert dict(decoded.details.extensions) == {}
 
 
 # --- verify_device_properties ---------------------------------------------------------------------

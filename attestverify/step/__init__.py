@@ -29,44 +29,20 @@ from ..context import Context
 from ..errors import BadSignatureError, MalformedError, PolicyError, public_boundary
 from ..identity import DeviceIdentity, PublicKey, permanent_identifier_acme
 from ..trust import Trust
-from .extensions import (
-    OID_CSPN_CERTIFIED,
-    OID_FIPS_CERTIFIED,
-    OID_FIRMWARE,
-    OID_FORM_FACTOR,
-    OID_MANAGED_DEVICE,
-    OID_POLICY,
-    OID_SERIAL,
-    SERIAL_SOURCE_MANAGED,
-    SERIAL_SOURCE_YUBICO,
-    StepExtensions,
-    decode_details,
-    decode_extensions,
-    decode_serial,
-)
+from . import extensions
+from .extensions import *  # noqa: F403 - the extension decoders are part of the `step` API
+from .extensions import decode_details, decode_extensions
 
 __all__ = [
     "FORMAT",
     "X5C_CHECKS",
-    "OID_CSPN_CERTIFIED",
-    "OID_FIPS_CERTIFIED",
-    "OID_FIRMWARE",
-    "OID_FORM_FACTOR",
-    "OID_MANAGED_DEVICE",
-    "OID_POLICY",
-    "OID_SERIAL",
-    "SERIAL_SOURCE_MANAGED",
-    "SERIAL_SOURCE_YUBICO",
     "Options",
-    "StepExtensions",
-    "decode_details",
-    "decode_extensions",
-    "decode_serial",
     "describe_certificate",
     "describe_statement",
     "verify_chain",
     "verify_statement",
 ]
+__all__ += extensions.__all__
 
 FORMAT = "step"
 X5C_CHECKS = ("S1", "S2")

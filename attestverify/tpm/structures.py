@@ -57,19 +57,12 @@ __all__ = [
 _CHECK = "T8"
 
 # Module-level names of `Alg` members, kept for existing imports.
-ALG_ECC = Alg.ECC
-ALG_ECDAA = Alg.ECDAA
-ALG_ECDSA = Alg.ECDSA
-ALG_HMAC = Alg.HMAC
-ALG_NULL = Alg.NULL
-ALG_RSA = Alg.RSA
-ALG_RSAPSS = Alg.RSAPSS
-ALG_RSASSA = Alg.RSASSA
-ALG_SHA1 = Alg.SHA1
-ALG_SHA256 = Alg.SHA256
-ALG_SHA384 = Alg.SHA384
-ALG_SHA512 = Alg.SHA512
-ALG_AES = Alg.AES
+(ALG_ECC, ALG_ECDAA, ALG_ECDSA, ALG_HMAC, ALG_NULL, ALG_RSA, ALG_RSAPSS) = (
+    Alg.ECC, Alg.ECDAA, Alg.ECDSA, Alg.HMAC, Alg.NULL, Alg.RSA, Alg.RSAPSS,
+)  # fmt: skip
+(ALG_RSASSA, ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512, ALG_AES) = (
+    Alg.RSASSA, Alg.SHA1, Alg.SHA256, Alg.SHA384, Alg.SHA512, Alg.AES,
+)  # fmt: skip
 
 # Digest sizes of the registered hash algorithms (an HMAC signature carries one such digest).
 _HASH_SIZES: dict[int, int] = {
@@ -360,32 +353,38 @@ def _symmetric(r: _Reader) -> tuple[int, ...]:
 
 
 def _rsa_scheme(r: _Reader) -> tuple[int, ...]:
-    alg = r.u16("scheme")
-    if alg in (Alg.NULL, Alg.RSAES):
-        return (alg,)
-    if alg in _RSA_SCHEMES_WITH_HASH:
-        return (alg, r.hash_alg("scheme.hashAlg"))
-    raise r.fail(f"RSA scheme 0x{alg:04x} is not registered")
+    return _scheme(r, "scheme", "RSA scheme", bare=(Alg.NULL, Alg.RSAES), hashed=_RSA_SCHEMES_WITH_HASH)
 
 
 def _ecc_scheme(r: _Reader) -> tuple[int, ...]:
-    alg = r.u16("scheme")
-    if alg == Alg.NULL:
-        return (alg,)
-    if alg in _ECC_SCHEMES_WITH_HASH:
-        return (alg, r.hash_alg("scheme.hashAlg"))
-    if alg == Alg.ECDAA:
-        return (alg, r.hash_alg("scheme.hashAlg"), r.u16("scheme.count"))
-    raise r.fail(f"ECC scheme 0x{alg:04x} is not registered")
+    return _scheme(
+        r, "scheme", "ECC scheme", bare=(Alg.NULL,), hashed=_ECC_SCHEMES_WITH_HASH, counted=Alg.ECDAA
+    )
 
 
 def _kdf(r: _Reader) -> tuple[int, ...]:
-    alg = r.u16("kdf")
-    if alg == Alg.NULL:
+    return _scheme(r, "kdf", "kdf", bare=(Alg.NULL,), hashed=_KDFS)
+
+
+def _scheme(
+    r: _Reader,
+    field: str,
+    what: str,
+    *,
+    bare: tuple[int, ...],
+    hashed: frozenset[int],
+    counted: int | None = None,
+) -> tuple[int, ...]:
+    """A TPMT_*_SCHEME / TPMT_KDF_SCHEME: the algorithm id, then its hashAlg (and for `counted`,
+    ECDAA, a count); `bare` ids carry no details."""
+    alg = r.u16(field)
+    if alg in bare:
         return (alg,)
-    if alg in _KDFS:
-        return (alg, r.hash_alg("kdf.hashAlg"))
-    raise r.fail(f"kdf 0x{alg:04x} is not registered")
+    if alg in hashed:
+        return (alg, r.hash_alg(f"{field}.hashAlg"))
+    if alg == counted:
+        return (alg, r.hash_alg(f"{field}.hashAlg"), r.u16(f"{field}.count"))
+    raise r.fail(f"{what} 0x{alg:04x} is not registered")
 
 
 def compute_name(name_alg: int, pub_area: bytes) -> bytes:
