@@ -118,8 +118,12 @@ class _Scanner:
                 if not complete:  # a container or indefinite string was opened
                     continue
             top = self.stack[-1] if self.stack else None
-            if top is not None and top.kind == _ARRAY and 0 <= top.count + 1 < top.left:
-                top.count += 1  # hot path: an array that stays open (what `_account` would do)
+            # Hot path, what `_account` would do: an array entry or map value that leaves its
+            # definite container open (a string frame is never definite, so `left` excludes it).
+            if top is not None and top.count + 1 < top.left and not (top.kind == _MAP and top.want_key):
+                top.count += 1
+                top.want_key = True
+                top.attstmt_next = False
                 continue
             if self._account(value, start):
                 return
@@ -162,8 +166,12 @@ class _Scanner:
         ai = ib & 0x1F
         arg = ai if ai < 24 else self._argument(ai, start)
         top = self.stack[-1] if self.stack else None
-        # Inside an array nothing constrains the item: skip the call on the hot path.
-        key_position = top is not None and top.kind != _ARRAY and self._key_position(top, major, arg, start)
+        # Only string chunks and map keys are constrained: skip the call for other items.
+        key_position = (
+            top is not None
+            and (top.kind < _ARRAY or (top.kind == _MAP and top.want_key))
+            and self._key_position(top, major, arg, start)
+        )
         if major < 2:
             if arg == _INDEFINITE:
                 raise self.fail("indefinite-length integer", start)

@@ -27,14 +27,15 @@ def test_one_input(data: bytes) -> None:
     if options & 0x02:
         extras = common.extra_data()
         expected = extras[((options >> 2) & 0x07) % len(extras)]
+        flags = tpm.Options.from_context(ctx)
         identity = common.guard(
             tpm.verify_certify,
             stmt,
             expected,
             roots=ctx.anchors,
             now=ctx.now,
-            allow_rs1=ctx.tpm_allow_rs1,
-            allow_sha1_chain=ctx.tpm_allow_sha1_chain,
+            allow_rs1=flags.allow_rs1,
+            allow_sha1_chain=flags.allow_sha1_chain,
         )
     else:
         identity = common.guard(tpm.verify_statement, stmt, ctx)

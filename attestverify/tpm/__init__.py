@@ -132,7 +132,7 @@ def _parse_signature(sig: bytes, ak_key: object) -> tuple[TpmtSignature | None, 
     return TpmtSignature.parse(sig), None
 
 
-def _verify_signature(
+def _check_signature(
     parsed: TpmtSignature | None, bare: bytes | None, ak_key: object, alg: int, cert_info: bytes
 ) -> None:
     """T9: the AK signature over the raw `certInfo` bytes."""
@@ -238,7 +238,7 @@ def _verify(
     attest = TpmsAttest.parse(cert_info)
     parsed_sig, bare_sig = _parse_signature(sig, ak_key)
 
-    _verify_signature(parsed_sig, bare_sig, ak_key, alg, cert_info)  # T9
+    _check_signature(parsed_sig, bare_sig, ak_key, alg, cert_info)  # T9
     if not hmac.compare_digest(attest.extra_data, expected_extra_data):
         raise ChallengeMismatchError("certInfo extraData does not equal the expected binding", check="T10")
     if public.name_alg not in _NAME_ALGS:
