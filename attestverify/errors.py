@@ -10,7 +10,7 @@ This module imports nothing else of the package, so every other module can use i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 __all__ = [
@@ -219,9 +219,14 @@ class IdentifierMismatchError(AttestationError):
 
 
 @contextlib.contextmanager
-def public_boundary(fmt: str | None = None) -> Iterator[None]:
+def public_boundary(
+    fmt: str | None = None,
+    *,
+    wrap: Callable[[BaseException, str | None], AttestationError] | None = None,
+) -> Iterator[None]:
     """The error contract of every public entry point: our errors pass (tagged with `fmt` when
-    they carry no format yet); anything else becomes `malformed` via `internal_error`."""
+    they carry no format yet); anything else becomes `malformed` via `internal_error` (or `wrap`,
+    for an entry point whose SPEC check covers foreign failures, such as J1)."""
     try:
         yield
     except AttestationError as err:
@@ -229,7 +234,7 @@ def public_boundary(fmt: str | None = None) -> Iterator[None]:
             err.format = fmt
         raise
     except Exception as exc:  # the API promises AttestationError only
-        raise internal_error(exc, fmt) from exc
+        raise (wrap or internal_error)(exc, fmt) from exc
 
 
 def internal_error(exc: BaseException, fmt: str | None = None) -> MalformedError:

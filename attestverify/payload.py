@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Union
 
-from .errors import AttestationError, MalformedError
+from .errors import MalformedError, public_boundary
 
 __all__ = ["MAX_PAYLOAD_BYTES", "MAX_JSON_DEPTH", "parse_challenge_payload"]
 
@@ -116,12 +116,13 @@ def parse_challenge_payload(payload: Payload) -> str:
         MalformedError: (check J1) the payload is not UTF-8, too large, not JSON, nests too
             deeply, is not an object, names `attObj` twice, or `attObj` is missing or not a string.
     """
-    try:
+    # A hostile Mapping may raise anything; the API promises our errors, here with check J1.
+    with public_boundary(wrap=_unexpected):
         if isinstance(payload, Mapping):
             return _att_obj(payload)
         return _att_obj(_decode_json(_as_text(payload)))
-    except AttestationError:
-        raise
-    except Exception as exc:  # a hostile Mapping may raise anything; the API promises our errors
-        err = _fail(f"unexpected {type(exc).__name__} while reading the payload")
-        raise err from exc
+
+
+def _unexpected(exc: BaseException, fmt: str | None) -> MalformedError:
+    del fmt  # a payload has no format
+    return _fail(f"unexpected {type(exc).__name__} while reading the payload")

@@ -135,3 +135,18 @@ def test_internal_error_keeps_the_cause() -> None:
 
 def test_errors_exports() -> None:
     assert {"public_boundary", "internal_error"} <= set(errors.__all__)
+
+
+def test_public_boundary_wrap_chooses_the_replacement_error() -> None:
+    def wrap(exc: BaseException, fmt: str | None) -> MalformedError:
+        return MalformedError(f"wrapped {type(exc).__name__} for {fmt}", check="J1")
+
+    cause = RuntimeError("hostile mapping")
+    with pytest.raises(MalformedError) as exc, public_boundary("apple", wrap=wrap):
+        raise cause
+    assert exc.value.check == "J1"
+    assert exc.value.message == "wrapped RuntimeError for apple"
+    assert exc.value.__cause__ is cause
+    with pytest.raises(PolicyError) as ours, public_boundary(wrap=wrap):
+        raise PolicyError("p", check="T6")
+    assert ours.value.check == "T6"
