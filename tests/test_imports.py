@@ -79,3 +79,15 @@ def test_shared_modules_import_no_format(module: str) -> None:
         return
     formats = {_format_of(m) for m in MODULES[module]} - {None}
     assert not formats, f"{module} imports {formats}"
+
+
+def test_every_format_is_registered_for_verify_and_inspect() -> None:
+    import attestverify
+    from attestverify import api, apple, inspection, step, tpm
+
+    modules = (apple, step, tpm)
+    assert tuple(m.FORMAT for m in modules) == attestverify.FORMATS
+    assert {m.FORMAT: m.verify_statement for m in modules} == api._REGISTRY
+    assert set(inspection._REGISTRY) == set(attestverify.FORMATS)
+    # The layer rules above know the same formats.
+    assert {f"attestverify.{f}" for f in attestverify.FORMATS} == FORMATS
