@@ -41,6 +41,9 @@ from .identity import fingerprint
 __all__ = ["MAX_EXTENSION_VALUE", "inspect", "jsonable"]
 
 _MAX_KEYS = 64  # attStmt keys shown
+# An unimplemented format's x5c is still listed, parsed with these checks; its errors then carry
+# no check id (no SPEC check applies).
+_UNKNOWN_X5C_CHECKS = ("A1", "A2")
 
 
 class _Hooks(NamedTuple):
@@ -160,7 +163,7 @@ def _certificate(index: int, item: bytes, fmt: str, parse_check: str) -> dict[st
 
 def _certificates(att_stmt: Mapping[object, object], fmt: str) -> list[Any] | dict[str, Any]:
     hooks = _REGISTRY.get(fmt)
-    shape_check, parse_check = hooks.x5c_checks if hooks is not None else apple.X5C_CHECKS
+    shape_check, parse_check = hooks.x5c_checks if hooks is not None else _UNKNOWN_X5C_CHECKS
     try:
         items = fields.get_bytes_list(att_stmt, "x5c", check=shape_check)
     except AttestationError as err:
