@@ -51,11 +51,11 @@ from .relaxations import APPLE_NONCE_ABSENT
 from .trust import Trust
 
 __all__ = [
-    "FORMAT",
-    "X5C_CHECKS",
     "AppleExtensions",
     "DecodedExtensions",
+    "FORMAT",
     "Options",
+    "X5C_CHECKS",
     "decode_extensions",
     "describe_certificate",
     "describe_statement",
