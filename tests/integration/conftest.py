@@ -174,7 +174,7 @@ def _wait(url: str, proc: subprocess.Popen[bytes], log: pathlib.Path) -> None:
         if proc.poll() is not None:
             pytest.fail(f"acme2certifier exited: {log.read_text()[-2000:]}", pytrace=False)
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback http
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:

@@ -25,7 +25,6 @@ from attestverify import testing
 pytestmark = pytest.mark.integration
 
 
-
 @dataclass
 class Client:
     acme: object
@@ -42,7 +41,9 @@ def client(a2c_server: object) -> Iterator[Client]:
     net = acme_client_module.ClientNetwork(key, alg=jose.ES256, user_agent="attestverify-e2e")
     directory = messages.Directory.from_json(net.get(a2c_server.directory).json())  # type: ignore[attr-defined]
     acme = acme_client_module.ClientV2(directory, net)
-    registration = acme.new_account(messages.NewRegistration.from_data(email="device-admin@example.invalid", terms_of_service_agreed=True))
+    registration = acme.new_account(
+        messages.NewRegistration.from_data(email="device-admin@example.invalid", terms_of_service_agreed=True)
+    )
     net.account = registration
     yield Client(acme, key)
 
@@ -65,8 +66,15 @@ def _poll_authz(c: Client, authz: object, deadline: float) -> object:
         time.sleep(0.05)
 
 
-def _challenge(c: Client, server: object, fmt: str, identifier_type: str, *, attest: str | None = None,
-               bind_other_token: bool = False):  # type: ignore[no-untyped-def]
+def _challenge(
+    c: Client,
+    server: object,
+    fmt: str,
+    identifier_type: str,
+    *,
+    attest: str | None = None,
+    bind_other_token: bool = False,
+):  # type: ignore[no-untyped-def]
     from device_acme import DeviceAttest01Response, device_challenge, new_device_order
 
     value = _identifier(fmt, identifier_type)

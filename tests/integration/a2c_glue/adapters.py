@@ -31,7 +31,6 @@ import threading
 from typing import Any
 
 from acme2certifier.acme_srv import certificate as a2c_certificate
-from cryptography import x509
 from acme2certifier.acme_srv import challenge as a2c_challenge
 from acme2certifier.acme_srv import challenge_business_logic as a2c_logic
 from acme2certifier.acme_srv import order as a2c_order
@@ -41,6 +40,7 @@ from acme2certifier.acme_srv.challenge_validators.base import (
     ValidationResult,
 )
 from acme2certifier.dbhandlers import wsgi_handler
+from cryptography import x509
 
 import attestverify
 from attestverify import AttestationError
@@ -94,7 +94,11 @@ class DeviceAttestValidator(ChallengeValidator):  # type: ignore[misc]
             # The stored error is returned to the client as the challenge's problem document.
             return ValidationResult(success=False, invalid=True, error_message=json.dumps(err.acme_problem()))
         store.save(
-            pending["order"], pending["authorization"], id_type, context.authorization_value, identity.to_record()
+            pending["order"],
+            pending["authorization"],
+            id_type,
+            context.authorization_value,
+            identity.to_record(),
         )
         return ValidationResult(success=True, invalid=False)
 

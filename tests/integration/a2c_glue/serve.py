@@ -28,9 +28,7 @@ def main() -> None:
     # Imported after the adapters: the module boots acme2certifier (config, database) on import.
     from acme2certifier.share import acme2certifier_wsgi
 
-    server = make_server(
-        "127.0.0.1", int(sys.argv[1]), acme2certifier_wsgi.application, _Threaded, _Quiet
-    )
+    server = make_server("127.0.0.1", int(sys.argv[1]), acme2certifier_wsgi.application, _Threaded, _Quiet)
     print("ready", flush=True)
     server.serve_forever()
 
