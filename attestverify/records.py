@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -348,7 +349,7 @@ def _public_key(value: object, stored_fingerprint: str) -> Any:
     der = _bytes(value, "public_key_der")
     try:
         key = serialization.load_der_public_key(der)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise _fail("public_key_der is not a SubjectPublicKeyInfo") from None
     if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
         raise _fail(f"public_key_der holds an unsupported key type {type(key).__name__}")
@@ -382,7 +383,8 @@ def from_record(record: object) -> DeviceIdentity:
         raise _fail("must be a JSON object")
     version = record.get("record")
     if type(version) is not int or version != RECORD_VERSION:
-        raise _fail(f"unsupported record version {str(version)[:16]!r} (this library reads 1)")
+        shown = repr(version) if type(version) is int and abs(version) < 10**16 else type(version).__name__
+        raise _fail(f"unsupported record version {shown} (this library reads 1)")
     r = _object(record, _TOP_KEYS, "record")
     fmt = _str(r["format"], "format")
     if fmt not in _FORMATS:

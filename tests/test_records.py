@@ -8,6 +8,7 @@ JSON Schema. Each record field has a negative test: missing, extra, wrongly type
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import pathlib
@@ -20,6 +21,8 @@ import pytest
 import statements
 import tpm_pki
 import vectors
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from schema_check import validate
 from test_step_vectors import ACCEPTED as STEP_REAL
 from test_step_vectors import device_x5c
@@ -299,3 +302,41 @@ def test_not_an_object(value: object) -> None:
 def test_record_is_json_and_matches_to_record(apple_record: dict[str, Any]) -> None:
     assert json.loads(json.dumps(apple_record)) == apple_record
     assert to_record(attestverify.DeviceIdentity.from_record(apple_record)) == apple_record
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(key=st.sampled_from(sorted(RECORDS["tpm"])), value=_JSON)
+def test_any_value_in_any_field_is_r1_or_accepted(key: str, value: object) -> None:
+    record = copy.deepcopy(RECORDS["tpm"])
+    record[key] = value
+    try:
+        attestverify.DeviceIdentity.from_record(record)
+    except MalformedError as err:
+        assert err.check == "R1"
+
+
+@pytest.mark.parametrize("version", [10**5000, -1, [1], {"v": 1}], ids=["huge", "negative", "list", "object"])
+def test_odd_versions(version: object) -> None:
+    record = copy.deepcopy(RECORDS["step"])
+    record["record"] = version
+    _fails(record, "version")
+
+
+def test_unsupported_curve_key_is_r1() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    record = copy.deepcopy(RECORDS["step"])
+    key = ec.generate_private_key(ec.SECP256K1()).public_key()
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    record["public_key_der"] = base64.urlsafe_b64encode(der).rstrip(b"=").decode()
+    _fails(record)

@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -27,19 +28,19 @@ pytestmark = pytest.mark.integration
 
 @dataclass
 class Client:
-    acme: object
-    key: object
+    acme: Any  # acme.client.ClientV2 (imported only when the e2e dependencies are present)
+    key: Any  # josepy.JWK of the ACME account
 
 
 @pytest.fixture(scope="module")
-def client(a2c_server: object) -> Iterator[Client]:
+def client(a2c_server: Any) -> Iterator[Client]:
     import josepy as jose
     from acme import client as acme_client_module
     from acme import messages
 
     key = jose.JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
     net = acme_client_module.ClientNetwork(key, alg=jose.ES256, user_agent="attestverify-e2e")
-    directory = messages.Directory.from_json(net.get(a2c_server.directory).json())  # type: ignore[attr-defined]
+    directory = messages.Directory.from_json(net.get(a2c_server.directory).json())
     acme = acme_client_module.ClientV2(directory, net)
     registration = acme.new_account(
         messages.NewRegistration.from_data(email="device-admin@example.invalid", terms_of_service_agreed=True)
@@ -58,9 +59,9 @@ def _identifier(fmt: str, identifier_type: str) -> str:
     return "EK-" + secrets.token_hex(4).upper() + "/1.3.6.1.4.1.311"
 
 
-def _poll_authz(c: Client, authz: object, deadline: float) -> object:
+def _poll_authz(c: Client, authz: Any, deadline: float) -> Any:
     while True:
-        authz, _ = c.acme.poll(authz)  # type: ignore[attr-defined]
+        authz, _ = c.acme.poll(authz)
         if authz.body.status.name in ("valid", "invalid") or time.monotonic() > deadline:
             return authz
         time.sleep(0.05)
@@ -68,35 +69,36 @@ def _poll_authz(c: Client, authz: object, deadline: float) -> object:
 
 def _challenge(
     c: Client,
-    server: object,
+    server: Any,
     fmt: str,
     identifier_type: str,
     *,
     attest: str | None = None,
     bind_other_token: bool = False,
-):  # type: ignore[no-untyped-def]
+) -> tuple[Any, Any, testing.TestStatement, str]:
+    """Order an identifier, answer with a kit statement: (order, authz, statement, value)."""
     from device_acme import DeviceAttest01Response, device_challenge, new_device_order
 
     value = _identifier(fmt, identifier_type)
-    order = new_device_order(c.acme, identifier_type, value, b"")  # type: ignore[arg-type]
+    order = new_device_order(c.acme, identifier_type, value, b"")
     challb = device_challenge(order)
     key_authorization = challb.chall.key_authorization(c.key)
     if bind_other_token:
         key_authorization = "x" + key_authorization
     variations = {"identifier_type": identifier_type} if fmt == "tpm" else {}
     st = testing.make_statement(fmt, key_authorization, identifier=attest or value, **variations)
-    server.trust(fmt, st.roots_pem())  # type: ignore[attr-defined]
-    c.acme.answer_challenge(challb, DeviceAttest01Response(att_obj=st.att_obj_b64))  # type: ignore[attr-defined]
+    server.trust(fmt, st.roots_pem())
+    c.acme.answer_challenge(challb, DeviceAttest01Response(att_obj=st.att_obj_b64))
     authz = _poll_authz(c, order.authorizations[0], time.monotonic() + 10)
     return order, authz, st, value
 
 
-def _finalize(c: Client, order: object, key: object, value: str, identifier_type: str):  # type: ignore[no-untyped-def]
-    csr = testing.make_csr(key, value, identifier_type=identifier_type)  # type: ignore[arg-type]
+def _finalize(c: Client, order: Any, key: Any, value: str, identifier_type: str) -> Any:
+    csr = testing.make_csr(key, value, identifier_type=identifier_type)
     pem = csr.public_bytes(serialization.Encoding.PEM)
-    order = order.update(csr_pem=pem)  # type: ignore[attr-defined]
+    order = order.update(csr_pem=pem)
     deadline = dt.datetime.now() + dt.timedelta(seconds=20)
-    return c.acme.finalize_order(order, deadline)  # type: ignore[attr-defined]
+    return c.acme.finalize_order(order, deadline)
 
 
 CASES = [("apple", "permanent-identifier"), ("step", "permanent-identifier"),
@@ -105,10 +107,10 @@ CASES = [("apple", "permanent-identifier"), ("step", "permanent-identifier"),
 
 @pytest.mark.parametrize(("fmt", "identifier_type"), CASES)
 def test_certificate_for_the_attested_key(
-    client: Client, a2c_server: object, fmt: str, identifier_type: str
+    client: Client, a2c_server: Any, fmt: str, identifier_type: str
 ) -> None:
     order, authz, st, value = _challenge(client, a2c_server, fmt, identifier_type)
-    assert authz.body.status.name == "valid", authz.body.challenges  # type: ignore[attr-defined]
+    assert authz.body.status.name == "valid", authz.body.challenges
     done = _finalize(client, order, st.device_key, value, identifier_type)
     cert = x509.load_pem_x509_certificates(done.fullchain_pem.encode())[0]
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -120,32 +122,32 @@ def test_android_key_certificate() -> None:
     raise AssertionError("android-key is not implemented in this branch")
 
 
-def _challenge_error(authz: object) -> object:
-    (challb,) = [c for c in authz.body.challenges if c.chall.typ == "device-attest-01"]  # type: ignore[attr-defined]
+def _challenge_error(authz: Any) -> Any:
+    (challb,) = [c for c in authz.body.challenges if c.chall.typ == "device-attest-01"]
     return challb.error
 
 
 @pytest.mark.parametrize("fmt", ["apple", "step", "tpm"])
-def test_statement_for_another_token_is_rejected(client: Client, a2c_server: object, fmt: str) -> None:
+def test_statement_for_another_token_is_rejected(client: Client, a2c_server: Any, fmt: str) -> None:
     _, authz, _, _ = _challenge(client, a2c_server, fmt, "permanent-identifier", bind_other_token=True)
-    assert authz.body.status.name == "invalid"  # type: ignore[attr-defined]
+    assert authz.body.status.name == "invalid"
     error = _challenge_error(authz)
     assert error.typ == "urn:ietf:params:acme:error:badAttestationStatement"
 
 
-def test_csr_with_another_key_is_bad_csr(client: Client, a2c_server: object) -> None:
+def test_csr_with_another_key_is_bad_csr(client: Client, a2c_server: Any) -> None:
     from acme import messages
 
     order, authz, _, value = _challenge(client, a2c_server, "step", "permanent-identifier")
-    assert authz.body.status.name == "valid"  # type: ignore[attr-defined]
+    assert authz.body.status.name == "valid"
     with pytest.raises(messages.Error) as exc:
         _finalize(client, order, testing.new_key("p256"), value, "permanent-identifier")
     assert exc.value.typ == "urn:ietf:params:acme:error:badCSR"
 
 
-def test_identifier_not_attested_is_rejected_identifier(client: Client, a2c_server: object) -> None:
+def test_identifier_not_attested_is_rejected_identifier(client: Client, a2c_server: Any) -> None:
     _, authz, _, _ = _challenge(client, a2c_server, "step", "permanent-identifier", attest="99999999")
-    assert authz.body.status.name == "invalid"  # type: ignore[attr-defined]
+    assert authz.body.status.name == "invalid"
     error = _challenge_error(authz)
     assert error.typ == "urn:ietf:params:acme:error:badAttestationStatement"
     assert [s.typ for s in error.subproblems or []] == ["urn:ietf:params:acme:error:rejectedIdentifier"]
