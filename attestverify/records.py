@@ -14,22 +14,15 @@ value types as objects keyed by field name. Record 1 is pinned as a JSON Schema 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import enum
 import hmac
-import re
-from collections.abc import Mapping
 from dataclasses import fields
 from types import MappingProxyType
 from typing import Any
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from .errors import MalformedError
 from .identity import (
     AcmeIdentifier,
     AppleDetails,
@@ -43,6 +36,21 @@ from .identity import (
     TpmDetails,
     fingerprint,
     public_key_der,
+)
+from .recordjson import (
+    array,
+    b64,
+    boolean,
+    cert_text,
+    certificate,
+    enum_text,
+    enum_value,
+    fail,
+    integer,
+    members,
+    raw_bytes,
+    string,
+    strings,
 )
 
 __all__ = ["RECORD_VERSION", "from_record", "to_record"]
@@ -70,35 +78,16 @@ _TOP_KEYS = (
     "tpm",
     "android",
 )
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _MAX_CHAIN = 10
 _ACME_TYPES = ("permanent-identifier", "hardware-module")
-
-
-def _fail(message: str) -> MalformedError:
-    return MalformedError(f"identity record: {message}", check="R1")
 
 
 # -- encoding ------------------------------------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _cert(cert: x509.Certificate) -> str:
-    return _b64(cert.public_bytes(serialization.Encoding.DER))
-
-
-def _enum(value: enum.IntEnum | int | None) -> str | int | None:
-    if isinstance(value, enum.IntEnum):
-        return value.name.lower()
-    return value
-
-
 def _apple(d: AppleDetails) -> dict[str, Any]:
     return {
-        "nonce": None if d.nonce is None else _b64(d.nonce),
+        "nonce": None if d.nonce is None else b64(d.nonce),
         "os_version": d.os_version,
         "sepos_version": d.sepos_version,
         "llb_version": d.llb_version,
@@ -106,7 +95,7 @@ def _apple(d: AppleDetails) -> dict[str, Any]:
         "sip_status": d.sip_status,
         "secure_boot": d.secure_boot,
         "third_party_kexts": d.third_party_kexts,
-        "extensions": {oid: _b64(raw) for oid, raw in d.extensions.items()},
+        "extensions": {oid: b64(raw) for oid, raw in d.extensions.items()},
         "binding": d.binding,
     }
 
@@ -115,9 +104,9 @@ def _step(d: StepDetails) -> dict[str, Any]:
     return {
         "serial_source": d.serial_source,
         "firmware_version": None if d.firmware_version is None else list(d.firmware_version),
-        "pin_policy": _enum(d.pin_policy),
-        "touch_policy": _enum(d.touch_policy),
-        "form_factor": _enum(d.form_factor),
+        "pin_policy": enum_text(d.pin_policy),
+        "touch_policy": enum_text(d.touch_policy),
+        "form_factor": enum_text(d.form_factor),
         "fips": d.fips,
         "fips_certified": d.fips_certified,
         "cspn_certified": d.cspn_certified,
@@ -132,7 +121,7 @@ def _tpm(d: TpmDetails) -> dict[str, Any]:
         "vendor": d.vendor,
         "model": d.model,
         "version": d.version,
-        "ak_certificate": _cert(d.ak_certificate),
+        "ak_certificate": cert_text(d.ak_certificate),
         "alg": d.alg,
         "name_alg": d.name_alg,
         "object_attributes": d.object_attributes,
@@ -142,7 +131,7 @@ def _tpm(d: TpmDetails) -> dict[str, Any]:
         "reset_count": d.reset_count,
         "restart_count": d.restart_count,
         "safe": d.safe,
-        "qualified_signer": _b64(d.qualified_signer),
+        "qualified_signer": b64(d.qualified_signer),
     }
 
 
@@ -160,7 +149,7 @@ def to_record(identity: DeviceIdentity) -> dict[str, Any]:
         "record": RECORD_VERSION,
         "format": identity.format,
         "fingerprint": identity.fingerprint,
-        "public_key_der": _b64(identity.public_key_der),
+        "public_key_der": b64(identity.public_key_der),
         "identifiers": list(identity.identifiers),
         "acme_identifiers": [{"type": i.type, "value": i.value} for i in identity.acme_identifiers],
         "serial_number": identity.serial_number,
@@ -169,10 +158,10 @@ def to_record(identity: DeviceIdentity) -> dict[str, Any]:
             {"value": p.value, "assigner": p.assigner} for p in identity.permanent_identifiers
         ],
         "hardware_module_names": [
-            {"hw_type": h.hw_type, "hw_serial_num": _b64(h.hw_serial_num)}
+            {"hw_type": h.hw_type, "hw_serial_num": b64(h.hw_serial_num)}
             for h in identity.hardware_module_names
         ],
-        "chain": [_cert(c) for c in identity.chain],
+        "chain": [cert_text(c) for c in identity.chain],
         "relaxations": list(identity.relaxations),
         "apple": None if identity.apple is None else _apple(identity.apple),
         "step": None if identity.step is None else _step(identity.step),
@@ -184,185 +173,98 @@ def to_record(identity: DeviceIdentity) -> dict[str, Any]:
 # -- strict decoding -----------------------------------------------------------------------------
 
 
-def _object(value: object, keys: tuple[str, ...], where: str) -> Mapping[str, object]:
-    if not isinstance(value, dict):
-        raise _fail(f"{where} must be an object")
-    missing = [k for k in keys if k not in value]
-    extra = [k for k in value if k not in keys]
-    if missing:
-        raise _fail(f"{where} lacks {', '.join(sorted(missing))}")
-    if extra:
-        raise _fail(f"{where} has unknown member {str(sorted(map(str, extra))[0])[:64]!r}")
-    return value
-
-
-def _str(value: object, where: str, *, optional: bool = False) -> Any:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise _fail(f"{where} must be a string{' or null' if optional else ''}")
-    return value
-
-
-def _int(value: object, where: str, *, optional: bool = False) -> Any:
-    if value is None and optional:
-        return None
-    # JSON true/false are Python bools, which are ints: never accept one for a number.
-    if type(value) is not int:
-        raise _fail(f"{where} must be an integer{' or null' if optional else ''}")
-    return value
-
-
-def _bool(value: object, where: str, *, optional: bool = False) -> Any:
-    if value is None and optional:
-        return None
-    if not isinstance(value, bool):
-        raise _fail(f"{where} must be a boolean{' or null' if optional else ''}")
-    return value
-
-
-def _bytes(value: object, where: str, *, optional: bool = False) -> Any:
-    if value is None and optional:
-        return None
-    text = _str(value, where)
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise _fail(f"{where} is not unpadded base64url")
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise _fail(f"{where} is not unpadded base64url") from None
-    # Only the canonical spelling is accepted, so one record has exactly one text form.
-    if _b64(raw) != text:
-        raise _fail(f"{where} has non-zero unused bits")
-    return raw
-
-
-def _list(value: object, where: str, limit: int = 64) -> list[object]:
-    if not isinstance(value, list):
-        raise _fail(f"{where} must be an array")
-    if len(value) > limit:
-        raise _fail(f"{where} has more than {limit} items")
-    return value
-
-
-def _certificate(value: object, where: str) -> x509.Certificate:
-    der = _bytes(value, where)
-    try:
-        cert = x509.load_der_x509_certificate(der)
-    except ValueError:
-        raise _fail(f"{where} is not a DER certificate") from None
-    return cert
-
-
-def _enum_in(value: object, kind: type[enum.IntEnum], where: str) -> Any:
-    if value is None or type(value) is int:
-        # An integer that names a known member was written as its name: accept only the canonical form.
-        if value is not None and value in kind._value2member_map_:
-            raise _fail(f"{where} must be written as its name")
-        return value
-    if isinstance(value, str):
-        for member in kind:
-            if member.name.lower() == value:
-                return member
-    raise _fail(f"{where} must be one of {', '.join(m.name.lower() for m in kind)}, an integer or null")
-
-
 def _details_apple(value: object) -> AppleDetails:
-    d = _object(value, tuple(f.name for f in fields(AppleDetails)), "apple")
+    d = members(value, tuple(f.name for f in fields(AppleDetails)), "apple")
     extensions = d["extensions"]
     if not isinstance(extensions, dict) or len(extensions) > 64:
-        raise _fail("apple.extensions must be an object of at most 64 members")
+        raise fail("apple.extensions must be an object of at most 64 members")
     ext = {
-        _str(k, "apple.extensions key"): _bytes(v, f"apple.extensions[{str(k)[:32]!r}]")
+        string(k, "apple.extensions key"): raw_bytes(v, f"apple.extensions[{str(k)[:32]!r}]")
         for k, v in extensions.items()
     }
-    binding = _str(d["binding"], "apple.binding")
+    binding = string(d["binding"], "apple.binding")
     if binding != "token":
-        raise _fail("apple.binding must be 'token'")
+        raise fail("apple.binding must be 'token'")
     return AppleDetails(
-        nonce=_bytes(d["nonce"], "apple.nonce", optional=True),
-        os_version=_str(d["os_version"], "apple.os_version", optional=True),
-        sepos_version=_str(d["sepos_version"], "apple.sepos_version", optional=True),
-        llb_version=_str(d["llb_version"], "apple.llb_version", optional=True),
-        software_update_device_id=_str(
+        nonce=raw_bytes(d["nonce"], "apple.nonce", optional=True),
+        os_version=string(d["os_version"], "apple.os_version", optional=True),
+        sepos_version=string(d["sepos_version"], "apple.sepos_version", optional=True),
+        llb_version=string(d["llb_version"], "apple.llb_version", optional=True),
+        software_update_device_id=string(
             d["software_update_device_id"], "apple.software_update_device_id", optional=True
         ),
-        sip_status=_int(d["sip_status"], "apple.sip_status", optional=True),
-        secure_boot=_str(d["secure_boot"], "apple.secure_boot", optional=True),
-        third_party_kexts=_int(d["third_party_kexts"], "apple.third_party_kexts", optional=True),
+        sip_status=integer(d["sip_status"], "apple.sip_status", optional=True),
+        secure_boot=string(d["secure_boot"], "apple.secure_boot", optional=True),
+        third_party_kexts=integer(d["third_party_kexts"], "apple.third_party_kexts", optional=True),
         extensions=MappingProxyType(ext),
         binding=binding,
     )
 
 
 def _details_step(value: object) -> StepDetails:
-    d = _object(value, tuple(f.name for f in fields(StepDetails)), "step")
-    source = _str(d["serial_source"], "step.serial_source", optional=True)
+    d = members(value, tuple(f.name for f in fields(StepDetails)), "step")
+    source = string(d["serial_source"], "step.serial_source", optional=True)
     if source not in (None, "yubico", "step-managed-device"):
-        raise _fail("step.serial_source must be 'yubico', 'step-managed-device' or null")
+        raise fail("step.serial_source must be 'yubico', 'step-managed-device' or null")
     firmware: tuple[int, int, int] | None = None
     if d["firmware_version"] is not None:
-        parts = _list(d["firmware_version"], "step.firmware_version")
+        parts = array(d["firmware_version"], "step.firmware_version")
         if len(parts) != 3:
-            raise _fail("step.firmware_version must hold three integers")
-        major, minor, patch = (_int(p, "step.firmware_version item") for p in parts)
+            raise fail("step.firmware_version must hold three integers")
+        major, minor, patch = (integer(p, "step.firmware_version item") for p in parts)
         firmware = (major, minor, patch)
     return StepDetails(
         serial_source=source,
         firmware_version=firmware,
-        pin_policy=_enum_in(d["pin_policy"], PinPolicy, "step.pin_policy"),
-        touch_policy=_enum_in(d["touch_policy"], TouchPolicy, "step.touch_policy"),
-        form_factor=_enum_in(d["form_factor"], FormFactor, "step.form_factor"),
-        fips=_bool(d["fips"], "step.fips", optional=True),
-        fips_certified=_bool(d["fips_certified"], "step.fips_certified", optional=True),
-        cspn_certified=_bool(d["cspn_certified"], "step.cspn_certified", optional=True),
-        slot=_str(d["slot"], "step.slot", optional=True),
+        pin_policy=enum_value(d["pin_policy"], PinPolicy, "step.pin_policy"),
+        touch_policy=enum_value(d["touch_policy"], TouchPolicy, "step.touch_policy"),
+        form_factor=enum_value(d["form_factor"], FormFactor, "step.form_factor"),
+        fips=boolean(d["fips"], "step.fips", optional=True),
+        fips_certified=boolean(d["fips_certified"], "step.fips_certified", optional=True),
+        cspn_certified=boolean(d["cspn_certified"], "step.cspn_certified", optional=True),
+        slot=string(d["slot"], "step.slot", optional=True),
     )
 
 
 def _details_tpm(value: object) -> TpmDetails:
-    d = _object(value, tuple(f.name for f in fields(TpmDetails)), "tpm")
-    key_type = _str(d["key_type"], "tpm.key_type")
+    d = members(value, tuple(f.name for f in fields(TpmDetails)), "tpm")
+    key_type = string(d["key_type"], "tpm.key_type")
     if key_type not in ("RSA", "ECC"):
-        raise _fail("tpm.key_type must be 'RSA' or 'ECC'")
+        raise fail("tpm.key_type must be 'RSA' or 'ECC'")
     return TpmDetails(
-        manufacturer=_str(d["manufacturer"], "tpm.manufacturer"),
-        manufacturer_id=_int(d["manufacturer_id"], "tpm.manufacturer_id", optional=True),
-        vendor=_str(d["vendor"], "tpm.vendor", optional=True),
-        model=_str(d["model"], "tpm.model"),
-        version=_str(d["version"], "tpm.version"),
-        ak_certificate=_certificate(d["ak_certificate"], "tpm.ak_certificate"),
-        alg=_int(d["alg"], "tpm.alg"),
-        name_alg=_int(d["name_alg"], "tpm.name_alg"),
-        object_attributes=_int(d["object_attributes"], "tpm.object_attributes"),
+        manufacturer=string(d["manufacturer"], "tpm.manufacturer"),
+        manufacturer_id=integer(d["manufacturer_id"], "tpm.manufacturer_id", optional=True),
+        vendor=string(d["vendor"], "tpm.vendor", optional=True),
+        model=string(d["model"], "tpm.model"),
+        version=string(d["version"], "tpm.version"),
+        ak_certificate=certificate(d["ak_certificate"], "tpm.ak_certificate"),
+        alg=integer(d["alg"], "tpm.alg"),
+        name_alg=integer(d["name_alg"], "tpm.name_alg"),
+        object_attributes=integer(d["object_attributes"], "tpm.object_attributes"),
         key_type=key_type,
-        firmware_version=_int(d["firmware_version"], "tpm.firmware_version"),
-        clock=_int(d["clock"], "tpm.clock"),
-        reset_count=_int(d["reset_count"], "tpm.reset_count"),
-        restart_count=_int(d["restart_count"], "tpm.restart_count"),
-        safe=_bool(d["safe"], "tpm.safe"),
-        qualified_signer=_bytes(d["qualified_signer"], "tpm.qualified_signer"),
+        firmware_version=integer(d["firmware_version"], "tpm.firmware_version"),
+        clock=integer(d["clock"], "tpm.clock"),
+        reset_count=integer(d["reset_count"], "tpm.reset_count"),
+        restart_count=integer(d["restart_count"], "tpm.restart_count"),
+        safe=boolean(d["safe"], "tpm.safe"),
+        qualified_signer=raw_bytes(d["qualified_signer"], "tpm.qualified_signer"),
     )
 
 
 def _public_key(value: object, stored_fingerprint: str) -> Any:
-    der = _bytes(value, "public_key_der")
+    der = raw_bytes(value, "public_key_der")
     try:
         key = serialization.load_der_public_key(der)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise _fail("public_key_der is not a SubjectPublicKeyInfo") from None
+        raise fail("public_key_der is not a SubjectPublicKeyInfo") from None
     if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
-        raise _fail(f"public_key_der holds an unsupported key type {type(key).__name__}")
+        raise fail(f"public_key_der holds an unsupported key type {type(key).__name__}")
     if public_key_der(key) != der:
-        raise _fail("public_key_der is not in canonical form")
+        raise fail("public_key_der is not in canonical form")
     computed = fingerprint(key)
     if not hmac.compare_digest(computed.encode("ascii"), stored_fingerprint.encode("utf-8", "surrogatepass")):
-        raise _fail("fingerprint does not match public_key_der")
+        raise fail("fingerprint does not match public_key_der")
     return key
-
-
-def _strings(value: object, where: str) -> tuple[str, ...]:
-    return tuple(_str(item, f"{where} item") for item in _list(value, where))
 
 
 def from_record(record: object) -> DeviceIdentity:
@@ -380,72 +282,72 @@ def from_record(record: object) -> DeviceIdentity:
             parse or whose fingerprint differs from `"fingerprint"`, inconsistent identifiers.
     """
     if not isinstance(record, dict):
-        raise _fail("must be a JSON object")
+        raise fail("must be a JSON object")
     version = record.get("record")
     if type(version) is not int or version != RECORD_VERSION:
         shown = repr(version) if type(version) is int and abs(version) < 10**16 else type(version).__name__
-        raise _fail(f"unsupported record version {shown} (this library reads 1)")
-    r = _object(record, _TOP_KEYS, "record")
-    fmt = _str(r["format"], "format")
+        raise fail(f"unsupported record version {shown} (this library reads 1)")
+    r = members(record, _TOP_KEYS, "record")
+    fmt = string(r["format"], "format")
     if fmt not in _FORMATS:
-        raise _fail(f"unknown format {fmt[:32]!r}")
+        raise fail(f"unknown format {fmt[:32]!r}")
     for fmt_name, key in _DETAIL_KEYS.items():
         if fmt_name != fmt and r[key] is not None:
-            raise _fail(f"{key} must be null for format {fmt!r}")
+            raise fail(f"{key} must be null for format {fmt!r}")
     apple = _details_apple(r["apple"]) if fmt == "apple" else None
     step = _details_step(r["step"]) if fmt == "step" else None
     tpm = _details_tpm(r["tpm"]) if fmt == "tpm" else None
-    key = _public_key(r["public_key_der"], _str(r["fingerprint"], "fingerprint"))
+    key = _public_key(r["public_key_der"], string(r["fingerprint"], "fingerprint"))
 
     acme: list[AcmeIdentifier] = []
-    for item in _list(r["acme_identifiers"], "acme_identifiers"):
-        obj = _object(item, ("type", "value"), "acme_identifiers item")
-        kind = _str(obj["type"], "acme_identifiers item type")
+    for item in array(r["acme_identifiers"], "acme_identifiers"):
+        obj = members(item, ("type", "value"), "acme_identifiers item")
+        kind = string(obj["type"], "acme_identifiers item type")
         if kind not in _ACME_TYPES:
-            raise _fail("acme_identifiers item type must be permanent-identifier or hardware-module")
-        acme.append(AcmeIdentifier(kind, _str(obj["value"], "acme_identifiers item value")))
+            raise fail("acme_identifiers item type must be permanent-identifier or hardware-module")
+        acme.append(AcmeIdentifier(kind, string(obj["value"], "acme_identifiers item value")))
     permanent = []
-    for item in _list(r["permanent_identifiers"], "permanent_identifiers"):
-        obj = _object(item, ("value", "assigner"), "permanent_identifiers item")
+    for item in array(r["permanent_identifiers"], "permanent_identifiers"):
+        obj = members(item, ("value", "assigner"), "permanent_identifiers item")
         permanent.append(
             PermanentIdentifier(
-                _str(obj["value"], "permanent_identifiers value", optional=True),
-                _str(obj["assigner"], "permanent_identifiers assigner", optional=True),
+                string(obj["value"], "permanent_identifiers value", optional=True),
+                string(obj["assigner"], "permanent_identifiers assigner", optional=True),
             )
         )
     modules = []
-    for item in _list(r["hardware_module_names"], "hardware_module_names"):
-        obj = _object(item, ("hw_type", "hw_serial_num"), "hardware_module_names item")
+    for item in array(r["hardware_module_names"], "hardware_module_names"):
+        obj = members(item, ("hw_type", "hw_serial_num"), "hardware_module_names item")
         modules.append(
             HardwareModuleName(
-                _str(obj["hw_type"], "hardware_module_names hw_type"),
-                _bytes(obj["hw_serial_num"], "hardware_module_names hw_serial_num"),
+                string(obj["hw_type"], "hardware_module_names hw_type"),
+                raw_bytes(obj["hw_serial_num"], "hardware_module_names hw_serial_num"),
             )
         )
-    chain = tuple(_certificate(c, "chain item") for c in _list(r["chain"], "chain", limit=_MAX_CHAIN))
+    chain = tuple(certificate(c, "chain item") for c in array(r["chain"], "chain", limit=_MAX_CHAIN))
     if not chain:
-        raise _fail("chain must hold at least one certificate")
+        raise fail("chain must hold at least one certificate")
 
     identity = DeviceIdentity.build(
         format=fmt,
         public_key=key,
         chain=chain,
         acme_identifiers=tuple(acme),
-        serial_number=_str(r["serial_number"], "serial_number", optional=True),
-        udid=_str(r["udid"], "udid", optional=True),
+        serial_number=string(r["serial_number"], "serial_number", optional=True),
+        udid=string(r["udid"], "udid", optional=True),
         permanent_identifiers=tuple(permanent),
         hardware_module_names=tuple(modules),
-        relaxations=_strings(r["relaxations"], "relaxations"),
+        relaxations=strings(r["relaxations"], "relaxations"),
         apple=apple,
         step=step,
         tpm=tpm,
     )
     # build() derives these; a record whose stored copies disagree was not written by to_record.
-    if list(identity.identifiers) != _list(r["identifiers"], "identifiers") or len(acme) != len(
+    if list(identity.identifiers) != array(r["identifiers"], "identifiers") or len(acme) != len(
         identity.acme_identifiers
     ):
-        raise _fail("identifiers do not match acme_identifiers")
-    _strings(r["identifiers"], "identifiers")
+        raise fail("identifiers do not match acme_identifiers")
+    strings(r["identifiers"], "identifiers")
     if list(identity.relaxations) != r["relaxations"]:
-        raise _fail("relaxations hold a duplicate")
+        raise fail("relaxations hold a duplicate")
     return identity
