@@ -10,7 +10,9 @@ identity travels from challenge to finalize as a record (no second verification)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from attestverify import testing
+from attestverify import DeviceIdentity, testing
 
 pytestmark = pytest.mark.integration
 
@@ -115,6 +117,13 @@ def test_certificate_for_the_attested_key(
     cert = x509.load_pem_x509_certificates(done.fullchain_pem.encode())[0]
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     assert cert.public_key().public_bytes(*spki) == st.expected.public_key_der
+    # What finalize used: the record the validator stored at the challenge.
+    with sqlite3.connect(a2c_server.workdir / "records.db") as db:
+        (stored,) = db.execute(
+            "SELECT record FROM identity_record WHERE identifier_value = ?", (value,)
+        ).fetchall()
+    restored = DeviceIdentity.from_record(json.loads(stored[0]))
+    assert restored.public_key_der == st.expected.public_key_der and restored.format == fmt
 
 
 @pytest.mark.skip(reason="enabled when android-key lands (its testing builder and verify support)")
