@@ -47,6 +47,7 @@ def test_statement_verifies_and_matches_expected(fmt: str, kw: dict[str, str]) -
                                    identifier_type=st.identifier_type)  # fmt: skip
     st.expected.check(identity)
     assert identity.matches(st.identifier, st.identifier_type)
+    assert attestverify.DeviceIdentity.from_record(json.loads(json.dumps(identity.to_record()))) == identity
     csr = testing.make_csr(st.device_key, st.identifier, identifier_type=st.identifier_type)
     attestverify.verify_csr(identity, csr, identifier=st.identifier, identifier_type=st.identifier_type,
                             require_identifier_in_csr=True)  # fmt: skip
