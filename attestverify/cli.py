@@ -5,6 +5,7 @@ attestverify verify FILE --key-authorization KA [--roots [FMT=]PEM]... [--interm
                     [--identifier ID] [--identifier-type TYPE] [--now ISO] [--formats LIST]
                     [--allow-missing-apple-nonce] [--allow-sha1-tpm-chain] [--json]
 attestverify inspect FILE [--json]
+attestverify testing make FMT --key-authorization KA [--identifier ID] [--out DIR]
 ```
 
 Exit status: 0 verified (or decoded, for `inspect`), 1 verification failed (any
@@ -30,6 +31,7 @@ from .errors import AttestationError, UsageError
 from .identity import DeviceIdentity
 from .inspection import inspect, jsonable
 from .payload import parse_challenge_payload
+from .testing import cli as _testing_cli
 
 __all__ = ["main"]
 
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     ins = commands.add_parser("inspect", help="decode a statement WITHOUT verifying it")
     ins.add_argument("file", metavar="FILE", help=_FILE_HELP)
     ins.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _testing_cli.add_parser(commands)
     return parser
 
 
@@ -204,6 +207,7 @@ def _identity_json(identity: DeviceIdentity) -> dict[str, Any]:
         "relaxations": list(identity.relaxations),
         "chain": [_subject(cert) for cert in identity.chain],
         "details": None if details is None else jsonable(details),
+        "identity": identity.to_record(),
     }
 
 
@@ -317,6 +321,15 @@ def _inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _testing(args: argparse.Namespace) -> int:
+    try:
+        status, message = _testing_cli.run(args)
+    except UsageError as err:
+        raise _Usage(_safe(err.message)) from None
+    _emit(message)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `attestverify` command line.
 
@@ -335,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
         if args.command == "verify":
             return _verify(args)
+        if args.command == "testing":
+            return _testing(args)
         return _inspect(args)
     except _Usage as exc:
         message = str(exc)

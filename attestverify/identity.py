@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -155,8 +155,9 @@ class DeviceIdentity:
     """What a verified attestation proves: which key, held by which device.
 
     Only the verifiers create it (through `build`). It is immutable and safe to share between
-    threads, but it holds `cryptography` objects and does not pickle: persist `public_key_der`,
-    `fingerprint` and `acme_identifiers` (and the attestation object, to verify it again).
+    threads. To store it between an ACME challenge and finalize, use `to_record()` and
+    `DeviceIdentity.from_record()` (JSON-safe, versioned); it also pickles and deep-copies
+    (through its record), for caches and process pools.
 
     Attributes:
         format: `"apple"`, `"step"` or `"tpm"`.
@@ -265,6 +266,30 @@ class DeviceIdentity:
             # Identifiers are not secrets, but comparing all of them keeps timing independent of position.
             found |= hmac.compare_digest(ident.value.encode("utf-8", "surrogatepass"), wanted)
         return found
+
+    def to_record(self) -> dict[str, Any]:
+        """This identity as record 1: a JSON-serializable dict (SPEC §2.2; see `attestverify.records`)."""
+        from .records import to_record  # noqa: PLC0415 - records imports this module
+
+        return to_record(self)
+
+    @classmethod
+    def from_record(cls, record: object) -> DeviceIdentity:
+        """Restore an identity from `to_record()` output, without re-verifying (check R1 on any deviation).
+
+        Raises:
+            MalformedError: check `R1`, for a record that is not exactly record 1.
+        """
+        from .records import from_record  # noqa: PLC0415 - records imports this module
+
+        return from_record(record)
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # cryptography keys and certificates do not pickle and a MappingProxyType does not copy:
+        # pickle and copy.deepcopy go through the record, which holds only DER and plain values.
+        from .records import from_record  # noqa: PLC0415 - records imports this module
+
+        return (from_record, (self.to_record(),))
 
     @property
     def not_after(self) -> datetime:

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from attestverify.testing.pki import CA_KEY_USAGE
+
 UTC = dt.timezone.utc
 # One fixed instant for generated material: every test passes now=NOW (no wall clock).
 NOW = dt.datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -119,20 +121,7 @@ def issue(
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
     if key_usage and ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        builder = builder.add_extension(CA_KEY_USAGE, critical=True)
     if ski:
         builder = builder.add_extension(
             x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False

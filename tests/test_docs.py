@@ -25,7 +25,7 @@ import yubikey_pki
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from vectors import REPO
 
 import attestverify
@@ -98,19 +98,35 @@ def test_acme_apple_challenge_then_finalize(acme: dict[str, Any]) -> None:
 
     leaf_key = pki.ec_key("p384", "apple-leaf")
     good = _csr(leaf_key, _permanent(apple_pki.SERIAL))
-    assert acme["finalize"](authz, good, roots=roots) is None
+    assert acme["finalize"](authz, good) is None
+    assert json.loads(authz.record)["record"] == 1  # stored as JSON, restored without re-verifying
 
     other_key = _csr(pki.ec_key("p384", "not-attested"), _permanent(apple_pki.SERIAL))
-    problem = acme["finalize"](authz, other_key, roots=roots)
+    problem = acme["finalize"](authz, other_key)
     assert problem["type"] == ACME + "badCSR" and problem["status"] == 400
 
     other_identity = _csr(leaf_key, _permanent("SOMEONE-ELSE"))
-    problem = acme["finalize"](authz, other_identity, roots=roots)
+    problem = acme["finalize"](authz, other_identity)
     assert problem["type"] == ACME + "badCSR"
     assert problem["subproblems"][0]["type"] == ACME + "rejectedIdentifier"
 
     dns = _csr(leaf_key, [*_permanent(apple_pki.SERIAL), x509.DNSName("example.com")])
-    assert acme["finalize"](authz, dns, roots=roots)["type"] == ACME + "badCSR"
+    assert acme["finalize"](authz, dns)["type"] == ACME + "badCSR"
+
+    forged = json.loads(authz.record)
+    forged["public_key_der"] = (
+        base64.urlsafe_b64encode(
+            pki.ec_key("p384", "not-attested")
+            .public_key()
+            .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        )
+        .rstrip(b"=")
+        .decode()
+    )
+    authz.record = json.dumps(forged)  # a store writer swapping the key: fingerprint no longer matches
+    with pytest.raises(attestverify.MalformedError) as exc:
+        acme["finalize"](authz, other_key)
+    assert exc.value.check == "R1"
 
 
 def test_acme_challenge_failures_become_problems(acme: dict[str, Any]) -> None:
@@ -152,9 +168,9 @@ def test_acme_tpm_with_own_ak_ca(acme: dict[str, Any]) -> None:
     authz = _authz(acme, TPM_DEVICE_ID, case)
     identity = acme["validate_challenge"](authz, _payload(case.cbor), roots=roots, now=case.now)
     assert identity is not None and identity.format == "tpm", authz.error
-    assert acme["finalize"](authz, _csr(st.attested, _permanent(TPM_DEVICE_ID)), roots=roots) is None
+    assert acme["finalize"](authz, _csr(st.attested, _permanent(TPM_DEVICE_ID))) is None
     ak_csr = _csr(st.ak, _permanent(TPM_DEVICE_ID))  # the AK is never the attested key
-    assert acme["finalize"](authz, ak_csr, roots=roots)["type"] == ACME + "badCSR"
+    assert acme["finalize"](authz, ak_csr)["type"] == ACME + "badCSR"
 
 
 def test_acme_decoupled_identifier(acme: dict[str, Any]) -> None:

@@ -21,14 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyasn1.codec.der import encoder
-from pyasn1.type import char, namedtype, univ
+
+from attestverify.testing import pki as kit_pki
 
 AIK_OID = x509.ObjectIdentifier("2.23.133.8.3")
 MANUFACTURER_OID = x509.ObjectIdentifier("2.23.133.2.1")
 MODEL_OID = x509.ObjectIdentifier("2.23.133.2.2")
 VERSION_OID = x509.ObjectIdentifier("2.23.133.2.3")
-PERMANENT_IDENTIFIER_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.3")
-HARDWARE_MODULE_NAME_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4")
+PERMANENT_IDENTIFIER_OID = kit_pki.PERMANENT_IDENTIFIER_OID
+HARDWARE_MODULE_NAME_OID = kit_pki.HARDWARE_MODULE_NAME_OID
 
 ALG_RSA, ALG_ECC, ALG_NULL = 0x0001, 0x0023, 0x0010
 ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512 = 0x0004, 0x000B, 0x000C, 0x000D
@@ -42,34 +43,9 @@ _HASHES: dict[int, type[hashes.HashAlgorithm]] = {
 }  # fmt: skip
 
 
-class _PermanentIdentifier(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.OptionalNamedType("identifierValue", char.UTF8String()),
-        namedtype.OptionalNamedType("assigner", univ.ObjectIdentifier()),
-    )
-
-
-class _HardwareModuleName(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("hwType", univ.ObjectIdentifier()),
-        namedtype.NamedType("hwSerialNum", univ.OctetString()),
-    )
-
-
-def permanent_identifier_san(value: str | None, assigner: str | None = None) -> x509.OtherName:
-    seq = _PermanentIdentifier()
-    if value is not None:
-        seq["identifierValue"] = value
-    if assigner is not None:
-        seq["assigner"] = univ.ObjectIdentifier(assigner)
-    return x509.OtherName(PERMANENT_IDENTIFIER_OID, encoder.encode(seq))
-
-
-def hardware_module_san(hw_type: str, serial: bytes) -> x509.OtherName:
-    seq = _HardwareModuleName()
-    seq["hwType"] = univ.ObjectIdentifier(hw_type)
-    seq["hwSerialNum"] = serial
-    return x509.OtherName(HARDWARE_MODULE_NAME_OID, encoder.encode(seq))
+# The SAN encoders are the public test kit's (one implementation for tests and users).
+permanent_identifier_san = kit_pki.permanent_identifier_san
+hardware_module_san = kit_pki.hardware_module_san
 
 
 def tpm_directory(
