@@ -202,14 +202,15 @@ def verify(
         step_allow_legacy_f9: accept the pinned YubiKey F9 intermediate without
             basicConstraints (relaxation `"yubikey-legacy-f9"`).
         tpm_allow_rs1: accept `alg` -65535 (RS1, SHA-1) for the TPM AK signature; the
-            challenge binding stays SHA-256. `False` makes RS1 a `PolicyError` (T2).
+            challenge binding stays SHA-256; recorded as relaxation `"tpm-rs1"`. `False` makes
+            RS1 a `PolicyError` (T2).
         tpm_allow_sha1_chain: accept SHA-1 certificate signatures on the TPM AK path
             (relaxation `"tpm-sha1-chain"`).
 
     Returns:
         The verified `DeviceIdentity`. `identity.relaxations` names every relaxation the
-        verification needed (`"apple-nonce-absent"`, `"yubikey-legacy-f9"`, `"tpm-sha1-chain"`,
-        `"rsa-sig-params-absent"`, `"tpm-bare-rsa-signature"`).
+        verification needed (`"apple-nonce-absent"`, `"yubikey-legacy-f9"`, `"tpm-rs1"`,
+        `"tpm-sha1-chain"`, `"rsa-sig-params-absent"`, `"tpm-bare-rsa-signature"`).
 
     Raises:
         UsageError: `malformed`, check D1: invalid caller arguments (a `key_authorization` that

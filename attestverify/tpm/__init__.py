@@ -62,10 +62,12 @@ from .structures import (
     compute_name,
 )
 
-__all__ = ["FORMAT", "RELAXATION_BARE_SIGNATURE", "verify_certify", "verify_statement"]
+__all__ = ["FORMAT", "RELAXATION_BARE_SIGNATURE", "RELAXATION_RS1", "verify_certify", "verify_statement"]
 
 FORMAT = "tpm"
 RELAXATION_BARE_SIGNATURE = "tpm-bare-rsa-signature"
+RELAXATION_RS1 = "tpm-rs1"
+"""Recorded when `alg` -65535 (RS1: the AK signed certInfo over SHA-1) was accepted (T2)."""
 
 ALG_RS256 = -257
 ALG_ES256 = -7
@@ -258,7 +260,8 @@ def _verify(att_stmt: Mapping[object, object], expected_extra_data: bytes, opts:
         safe=attest.safe,
         qualified_signer=attest.qualified_signer,
     )
-    relaxations = tuple(path.relaxations) + ((RELAXATION_BARE_SIGNATURE,) if bare_sig is not None else ())
+    relaxations = tuple(path.relaxations) + ((RELAXATION_RS1,) if alg == ALG_RS1 else ())
+    relaxations += (RELAXATION_BARE_SIGNATURE,) if bare_sig is not None else ()
     return DeviceIdentity.build(
         format=FORMAT,
         public_key=key,
@@ -334,12 +337,12 @@ def verify_certify(
             Root Certificate Authority 2014).
         intermediates: extra untrusted certificates for path building; None adds none.
         now: tz-aware validation time; None is the current time.
-        allow_rs1: accept alg -65535 (RS1, SHA-1) for the AK signature.
+        allow_rs1: accept alg -65535 (RS1, SHA-1) for the AK signature (relaxation "tpm-rs1").
         allow_sha1_chain: accept SHA-1 signatures on the AK path (relaxation "tpm-sha1-chain").
 
     Returns:
         The identity of the attested key (`format == "tpm"`, key from `pubArea`, never the AK);
-        `relaxations` may hold `"tpm-sha1-chain"`, `"rsa-sig-params-absent"` and
+        `relaxations` may hold `"tpm-sha1-chain"`, `"rsa-sig-params-absent"`, `"tpm-rs1"` and
         `"tpm-bare-rsa-signature"` (a bare PKCS#1 v1.5 `sig`, as Windows Hello sends it).
 
     Raises:
