@@ -126,8 +126,25 @@ def _enabled_formats(formats: object) -> tuple[str, ...]:
     names = tuple(itertools.islice(formats, 65))
     if len(names) > 64 or not all(isinstance(n, str) for n in names):
         raise UsageError("formats must hold at most 64 format names (str)", check="D1")
-    # Unimplemented names are ignored (SPEC §2.1): a server may list formats of a newer version.
-    return tuple(f for f in FORMATS if f in names)
+    # Unimplemented names are ignored: a server may list formats of a newer version. An allow-list
+    # that enables nothing at all (a typo such as "TPM") is the caller's bug, not the device's.
+    enabled = tuple(f for f in FORMATS if f in names)
+    if not enabled:
+        listed = ", ".join(shown(n, 20) for n in names[:4]) or "nothing"
+        raise UsageError(
+            f"formats enables no implemented format (given {listed}; implemented: {', '.join(FORMATS)}, "
+            "exact case)",
+            check="D1",
+        )
+    return enabled
+
+
+def check_statement(statement: object) -> None:
+    """D1: the statement's type (D2 then checks its size and alphabet)."""
+    if not isinstance(statement, (bytes, bytearray, memoryview, str, Mapping)):
+        raise UsageError(
+            f"statement must be bytes, str or a Mapping, not {type(statement).__name__}", check="D1"
+        )
 
 
 def _resolve_roots(roots: object, enabled: tuple[str, ...]) -> dict[str, tuple[x509.Certificate, ...]]:
@@ -217,7 +234,8 @@ def verify(
             is not `token.thumbprint` or over 4 096 characters, a naive `now`, `roots` keys that
             are not format names, a plain `roots` iterable with several formats enabled,
             non-certificate items or more than 256 of them, a non-`str` `identifier`, an unknown
-            `identifier_type`, a non-`bool` option flag). A bug or misconfiguration of the
+            `identifier_type`, a non-`bool` option flag, `formats` enabling no implemented
+            format, a `statement` that is not bytes, str or a Mapping, `None` included). A bug or misconfiguration of the
             caller, not of the device.
         MalformedError: `malformed`: D2 (input type or size), D3 (CBOR), D4 (no map or no
             text `fmt`), D6 (`attStmt`); apple A1, A2, A5; step S1, S2, S3, S7; tpm T1-T4, T7,
@@ -240,6 +258,7 @@ def verify(
     """
     fmt: str | None = None
     try:
+        check_statement(statement)
         ka = check_key_authorization(key_authorization)
         instant = check_now(now)
         enabled = _enabled_formats(formats)
