@@ -235,8 +235,8 @@ def verify(
             are not format names, a plain `roots` iterable with several formats enabled,
             non-certificate items or more than 256 of them, a non-`str` `identifier`, an unknown
             `identifier_type`, a non-`bool` option flag, `formats` enabling no implemented
-            format, a `statement` that is not bytes, str or a Mapping, `None` included). A bug or misconfiguration of the
-            caller, not of the device.
+            format, a `statement` that is not bytes, str or a Mapping, `None` included). A bug
+            or misconfiguration of the caller, not of the device.
         MalformedError: `malformed`: D2 (input type or size), D3 (CBOR), D4 (no map or no
             text `fmt`), D6 (`attStmt`); apple A1, A2, A5; step S1, S2, S3, S7; tpm T1-T4, T7,
             T8, T14. `check` is `None` only for the internal-error fallback (a bug: an
