@@ -37,12 +37,13 @@ def safe(text: str) -> str:
     return text if text.isprintable() else json.dumps(text)[1:-1]
 
 
-def subject(cert: x509.Certificate) -> str:
+def subject(cert: x509.Certificate, empty: str = EMPTY_SUBJECT) -> str:
+    """RFC 4514 subject; `empty` for a certificate without one (JSON keeps `""`)."""
     try:
         text = cert.subject.rfc4514_string()
     except ValueError:
         return "<undecodable subject>"
-    return text or EMPTY_SUBJECT
+    return text or empty
 
 
 def identity_json(identity: DeviceIdentity) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def identity_json(identity: DeviceIdentity) -> dict[str, Any]:
         "permanent_identifiers": jsonable(identity.permanent_identifiers),
         "hardware_module_names": jsonable(identity.hardware_module_names),
         "relaxations": list(identity.relaxations),
-        "chain": [subject(cert) for cert in identity.chain],
+        "chain": [subject(cert, "") for cert in identity.chain],
         "details": None if details is None else jsonable(details),
     }
 
