@@ -12,7 +12,7 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 PACKAGE = "attestverify"
-LINTED = [PACKAGE, "tests", "fuzz", "benchmarks", "noxfile.py"]
+LINTED = [PACKAGE, "tests", "fuzz", "benchmarks", "tools", "noxfile.py", "mkdocs_hooks.py"]
 
 
 def _have_tss() -> bool:
@@ -63,6 +63,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the mkdocs site (API pages rendered by mkdocstrings)."""
+    """Build the mkdocs site strictly, then check its rendering (tools/check_docs_site.py)."""
     session.install(".[docs]")
-    session.run("mkdocs", "build", "--strict", env={"PYTHONPATH": os.getcwd()})
+    session.run("mkdocs", "build", "--strict", "-d", "site", env={"PYTHONPATH": os.getcwd()})
+    session.run("python", "tools/check_docs_site.py", "site")

@@ -1,4 +1,4 @@
-"""Format `apple`: Apple Managed Device Attestation (SPEC §4.1) and the MDM entry point (§2.6).
+"""Format `apple`: Apple Managed Device Attestation and the MDM entry point.
 
 An Apple device attests a Secure Enclave key with a leaf certificate issued by "Apple Enterprise
 Attestation Sub CA 1" under the Apple Enterprise Attestation Root CA. The leaf carries the device

@@ -219,8 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments without the program name; `None` reads `sys.argv[1:]`.
 
     Returns:
-        The exit status: 0 verified (or decoded); 1 rejected (or, for `inspect`, not decodable, D2-D4); 2 usage error (bad arguments, unreadable FILE or certificate file, bad `--now`, `UsageError`); 130 interrupted (Ctrl-C). `--help` and `--version` return 0; errors are reported through the status, not raised.
-    """  # noqa: E501 - one paragraph: mkdocstrings renders each line of a Returns section as a row
+        The exit status: 0 verified (or decoded); 1 rejected (or, for `inspect`, not
+        decodable, D2-D4); 2 usage error (bad arguments, unreadable FILE or certificate file,
+        bad `--now`, `UsageError`); 130 interrupted (Ctrl-C). `--help` and `--version` return
+        0; errors are reported through the status, not raised.
+    """
     parser = _parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))

@@ -1,7 +1,7 @@
-"""Format `tpm`: a TPM 2.0 `TPM2_Certify` of the attested key by an attestation key (SPEC §4.3).
+"""Format `tpm`: a TPM 2.0 `TPM2_Certify` of the attested key by an attestation key.
 
 `attStmt = {"ver": "2.0", "alg": int, "x5c": [AK cert, ...], "sig": TPMT_SIGNATURE,
-"certInfo": TPMS_ATTEST, "pubArea": TPMT_PUBLIC}`. Checks T1-T14 run in SPEC order and the first
+"certInfo": TPMS_ATTEST, "pubArea": TPMT_PUBLIC}`. Checks T1-T14 run in order and the first
 failing one decides. `verify_statement` (used by `verify()`) binds SHA-256 of the ACME key
 authorization; `verify_certify` takes the expected `extraData` from the caller, so statements bound
 some other way (real Windows Hello WebAuthn registrations) verify through the same code.
@@ -322,7 +322,7 @@ def verify_certify(
     allow_rs1: bool = True,
     allow_sha1_chain: bool = False,
 ) -> DeviceIdentity:
-    """Verify a `tpm` attStmt whose `extraData` binding is chosen by the caller (SPEC §2.6).
+    """Verify a `tpm` attStmt whose `extraData` binding is chosen by the caller.
 
     The same checks T1-T14 as `verify()`, with `expected_extra_data` in place of
     SHA-256(key_authorization) in T10. For a WebAuthn registration pass
