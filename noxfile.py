@@ -26,7 +26,7 @@ def _have_tss() -> bool:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The full test suite (swtpm tests run when swtpm and libtss2 are installed)."""
-    extras = "test,tpm" if _have_tss() else "test"
+    extras = "test,swtpm" if _have_tss() else "test"
     session.install(f".[{extras}]")
     session.run("pytest", *session.posargs)
 
