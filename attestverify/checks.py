@@ -171,7 +171,12 @@ def markdown() -> str:
     ]
     for prefix, title in GROUPS:
         rows = [c for c in CHECKS.values() if c.id.startswith(prefix)]
-        lines += [f"## {prefix}: {title}", "", "| check | code | what it checks | typical fix |", "|---|---|---|---|"]
+        lines += [
+            f"## {prefix}: {title}",
+            "",
+            "| check | code | what it checks | typical fix |",
+            "|---|---|---|---|",
+        ]
         for check in rows:
             codes = ", ".join(f"`{c}`" for c in check.codes) or "—"
             lines.append(f"| {check.id} | {codes} | {_cell(check.summary)} | {_cell(check.fix)} |")

@@ -59,3 +59,17 @@ def test_tpm_extra_is_explained() -> None:
     assert 'swtpm = ["tpm2-pytss>=2.3"]' in PYPROJECT and 'tpm = ["tpm2-pytss>=2.3"]' in PYPROJECT
     readme = (REPO / "README.md").read_text()
     assert "Verifying TPM statements needs nothing more" in readme
+
+
+def test_security_notes_list_every_relaxation() -> None:
+    from attestverify import apple, pinned, tpm
+
+    names = {
+        apple.NONCE_ABSENT, pinned.LEGACY_F9, pinned.SHA1_CHAIN, pinned.RSA_PARAMS_ABSENT,
+        tpm.RELAXATION_RS1, tpm.RELAXATION_BARE_SIGNATURE,
+    }  # fmt: skip
+    text = (REPO / "docs" / "security.md").read_text()
+    section = text[text.index("## Relaxations") : text.index("## Limits")]
+    recorded = set(re.findall(r"\| `([a-z0-9-]+)` \|$", section, re.MULTILINE))
+    assert names <= recorded
+    assert "| — |" not in section  # no relaxation without a recorded name
