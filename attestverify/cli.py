@@ -1,4 +1,4 @@
-"""The `attestverify` command line; the only module of the package that prints.
+"""The `attestverify` command line, the only module that prints (input: `cli_input`, text: `cli_output`).
 
 ```
 attestverify verify FILE --key-authorization KA [--roots [FMT=]CERTS]... [--intermediates CERTS]...
