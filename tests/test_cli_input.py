@@ -471,3 +471,14 @@ def shlex_split(command: str) -> list[str]:
     import shlex
 
     return [a.replace("\0", "$KA") for a in shlex.split(command.replace('"$KA"', "\0"))]
+
+
+@needs_script
+def test_der_roots_and_unknown_format_console_script(tmp_path: pathlib.Path) -> None:
+    der = write(tmp_path, "root.der", APPLE.roots[0].public_bytes(Encoding.DER))
+    code, out, err = script(*verify_argv(APPLE, "-", der), stdin=APPLE.cbor)
+    assert code == 0 and "format: apple" in out, err
+    code, _, err = script(
+        "verify", "-", "--key-authorization", APPLE.key_authorization, "--roots", "foo=x.pem"
+    )
+    assert code == 2 and "unknown format 'foo'" in err
