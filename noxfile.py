@@ -12,7 +12,7 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 PACKAGE = "attestverify"
-LINTED = [PACKAGE, "tests", "fuzz", "benchmarks", "noxfile.py"]
+LINTED = [PACKAGE, "tests", "fuzz", "benchmarks", "tools", "noxfile.py", "mkdocs_hooks.py"]
 
 
 def _have_tss() -> bool:
@@ -26,7 +26,7 @@ def _have_tss() -> bool:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The full test suite (swtpm tests run when swtpm and libtss2 are installed)."""
-    extras = "test,tpm" if _have_tss() else "test"
+    extras = "test,swtpm" if _have_tss() else "test"
     session.install(f".[{extras}]")
     session.run("pytest", *session.posargs)
 
@@ -63,6 +63,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the mkdocs site (API pages rendered by mkdocstrings)."""
+    """Build the mkdocs site strictly, then check its rendering (tools/check_docs_site.py)."""
     session.install(".[docs]")
-    session.run("mkdocs", "build", "--strict", env={"PYTHONPATH": os.getcwd()})
+    session.run("mkdocs", "build", "--strict", "-d", "site", env={"PYTHONPATH": os.getcwd()})
+    session.run("python", "tools/check_docs_site.py", "site")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .api import FORMATS, verify
+from .certificates import load_certificates
 from .csr import verify_csr
 from .errors import (
     AttestationError,
@@ -70,6 +71,7 @@ __all__ = [
     "fingerprint",
     "format_identifier",
     "inspect",
+    "load_certificates",
     "parse_challenge_payload",
     "parse_identifier",
     "verify",

@@ -24,6 +24,7 @@ from .arguments import (
     check_key_authorization,
     check_now,
     check_roots,
+    check_statement,
     resolve_trust,
 )
 from .context import Context
@@ -69,8 +70,17 @@ def _enabled_formats(formats: object) -> tuple[str, ...]:
     names = tuple(itertools.islice(formats, 65))
     if len(names) > 64 or not all(isinstance(n, str) for n in names):
         raise UsageError("formats must hold at most 64 format names (str)", check="D1")
-    # Unimplemented names are ignored (SPEC §2.1): a server may list formats of a newer version.
-    return tuple(f for f in FORMATS if f in names)
+    # Unimplemented names are ignored: a server may list formats of a newer version. An allow-list
+    # that enables nothing at all (a typo such as "TPM") is the caller's bug, not the device's.
+    enabled = tuple(f for f in FORMATS if f in names)
+    if not enabled:
+        listed = ", ".join(shown(n, 20) for n in names[:4]) or "nothing"
+        raise UsageError(
+            f"formats enables no implemented format (given {listed}; implemented: {', '.join(FORMATS)}, "
+            "exact case)",
+            check="D1",
+        )
+    return enabled
 
 
 def verify(
@@ -120,22 +130,24 @@ def verify(
         step_allow_legacy_f9: accept the pinned YubiKey F9 intermediate without
             basicConstraints (relaxation `"yubikey-legacy-f9"`).
         tpm_allow_rs1: accept `alg` -65535 (RS1, SHA-1) for the TPM AK signature; the
-            challenge binding stays SHA-256. `False` makes RS1 a `PolicyError` (T2).
+            challenge binding stays SHA-256; recorded as relaxation `"tpm-rs1"`. `False` makes
+            RS1 a `PolicyError` (T2).
         tpm_allow_sha1_chain: accept SHA-1 certificate signatures on the TPM AK path
             (relaxation `"tpm-sha1-chain"`).
 
     Returns:
         The verified `DeviceIdentity`. `identity.relaxations` names every relaxation the
-        verification needed (`"apple-nonce-absent"`, `"yubikey-legacy-f9"`, `"tpm-sha1-chain"`,
-        `"rsa-sig-params-absent"`, `"tpm-bare-rsa-signature"`).
+        verification needed (`"apple-nonce-absent"`, `"yubikey-legacy-f9"`, `"tpm-rs1"`,
+        `"tpm-sha1-chain"`, `"rsa-sig-params-absent"`, `"tpm-bare-rsa-signature"`).
 
     Raises:
         UsageError: `malformed`, check D1: invalid caller arguments (a `key_authorization` that
             is not `token.thumbprint` or over 4 096 characters, a naive `now`, `roots` keys that
             are not format names, a plain `roots` iterable with several formats enabled,
             non-certificate items or more than 256 of them, a non-`str` `identifier`, an unknown
-            `identifier_type`, a non-`bool` option flag). A bug or misconfiguration of the
-            caller, not of the device.
+            `identifier_type`, a non-`bool` option flag, `formats` enabling no implemented
+            format, a `statement` that is not bytes, str or a Mapping, `None` included). A bug
+            or misconfiguration of the caller, not of the device.
         MalformedError: `malformed`: D2 (input type or size), D3 (CBOR), D4 (no map or no
             text `fmt`), D6 (`attStmt`); apple A1, A2, A5; step S1, S2, S3, S7; tpm T1-T4, T7,
             T8, T14. `check` is `None` only for the internal-error fallback (a bug: an
@@ -156,6 +168,7 @@ def verify(
             attested identifiers (of `identifier_type`, if given).
     """
     with public_boundary():
+        check_statement(statement)
         ka = check_key_authorization(key_authorization)
         instant = check_now(now)
         enabled = _enabled_formats(formats)

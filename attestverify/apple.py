@@ -1,4 +1,4 @@
-"""Format `apple`: Apple Managed Device Attestation (SPEC §4.1) and the MDM entry point (§2.6).
+"""Format `apple`: Apple Managed Device Attestation and the MDM entry point.
 
 An Apple device attests a Secure Enclave key with a leaf certificate issued by "Apple Enterprise
 Attestation Sub CA 1" under the Apple Enterprise Attestation Root CA. The leaf carries the device
@@ -113,7 +113,7 @@ class _Binding:
 
 @dataclass(frozen=True, slots=True)
 class AppleExtensions:
-    """The Apple extensions of one leaf certificate (SPEC §4.1 extension table), as
+    """The Apple extensions of one leaf certificate, as
     `step.StepExtensions` holds the step ones.
 
     Attributes:
@@ -164,7 +164,7 @@ def _identifier_text(raw: bytes | None, what: str, *, strict: bool) -> str | Non
 def decode_extensions(
     cert: x509.Certificate, *, strict: bool = False, max_value_len: int | None = None
 ) -> AppleExtensions:
-    """Decode the Apple extensions of `cert` without trusting it (SPEC §4.1 A5 rules).
+    """Decode the Apple extensions of `cert` without trusting it.
 
     Extension values are used raw (no inner ASN.1 wrapper) except the DER INTEGERs of
     8.13.1 and 8.13.3. Text values must be strict UTF-8.
@@ -304,7 +304,7 @@ def _verify(items: Sequence[bytes], binding: _Binding, trust: Trust, options: Op
 
 
 def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity:
-    """Verify an `apple` attestation statement (SPEC §4.1, checks A1-A7).
+    """Verify an `apple` attestation statement (checks A1-A7).
 
     Args:
         att_stmt: the decoded `attStmt` map, `{"x5c": [leaf, Sub CA, ...]}`.

@@ -25,6 +25,7 @@ __all__ = [
     "check_key_authorization",
     "check_now",
     "check_roots",
+    "check_statement",
     "resolve_trust",
 ]
 
@@ -163,3 +164,11 @@ def trust_from_arguments(fmt: str, roots: object, intermediates: object, now: da
     anchors = None if roots is None else check_certificates(roots, "roots")
     extra = None if intermediates is None else check_certificates(intermediates, "intermediates")
     return resolve_trust(fmt, anchors, extra, now)
+
+
+def check_statement(statement: object) -> None:
+    """D1: the statement's type (D2 then checks its size and alphabet)."""
+    if not isinstance(statement, (bytes, bytearray, memoryview, str, Mapping)):
+        raise UsageError(
+            f"statement must be bytes, str or a Mapping, not {type(statement).__name__}", check="D1"
+        )

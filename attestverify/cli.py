@@ -1,16 +1,18 @@
-"""The `attestverify` command line (SPEC §2.7); the only module of the package that prints.
+"""The `attestverify` command line, the only module that prints (input: `cli_input`, text: `cli_output`).
 
 ```
-attestverify verify FILE --key-authorization KA [--roots [FMT=]PEM]... [--intermediates PEM]...
+attestverify verify FILE --key-authorization KA [--roots [FMT=]CERTS]... [--intermediates CERTS]...
                     [--identifier ID] [--identifier-type TYPE] [--now ISO] [--formats LIST]
                     [--allow-missing-apple-nonce] [--allow-sha1-tpm-chain] [--json]
 attestverify inspect FILE [--json]
 attestverify testing make FMT --key-authorization KA [--identifier ID] [--out DIR]
+attestverify --version
 ```
 
-Exit status: 0 verified (or decoded, for `inspect`), 1 verification failed (any
-`AttestationError` except `UsageError`), 2 usage error (bad arguments, unreadable file, bad PEM
-or `--now`, `UsageError`).
+Exit status: 0 verified (or decoded, for `inspect`), 1 rejected (any `AttestationError` except
+`UsageError`), 2 usage error (bad arguments, unreadable file, bad certificate file or `--now`,
+`UsageError`), 130 interrupted (Ctrl-C). What FILE may hold is decided in `cli_input`, what is
+printed in `cli_output`.
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
-from cryptography import x509
-
+from . import __version__
 from .api import FORMATS, verify
+from .cli_input import CliUsage as _Usage
+from .cli_input import certificates, looks_like_hex, read, roots, statement
+from .cli_output import identity_json, identity_text, inspect_text, safe
 from .errors import AttestationError, UsageError
-from .identity import DeviceIdentity
-from .inspection import inspect, jsonable
-from .payload import parse_challenge_payload
+from .inspection import inspect
 from .testing import cli as _testing_cli
 
 __all__ = ["main"]
@@ -38,18 +40,15 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
-MAX_FILE_BYTES = 4 << 20
-"""Largest FILE read; a payload is at most 1 MiB, a CBOR statement 64 KiB."""
-
-_BASE64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-_WHITESPACE = b" \t\r\n"
-_FILE_HELP = "attObj as raw CBOR, base64url or ACME payload JSON; - reads stdin"
+_FILE_HELP = (
+    "the attestation object: ACME payload JSON, base64 or base64url (padded or not, wrapped), "
+    "or raw CBOR; - reads stdin"
+)
+_CERTS_HELP = "PEM (one or many certificates) or DER file"
 _UNVERIFIED = "UNVERIFIED: decoded without checking any chain, signature or challenge binding"
-
-
-class _Usage(Exception):
-    """A command-line usage problem: exit 2 with the message on stderr."""
+_HEX_HINT = "hint: FILE looks like hex, which is not read; convert it to bytes first (see docs/cli.md)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,17 +58,29 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="attestverify", description="Verify ACME device-attest-01 attestation statements.")
+    parser = _Parser(
+        prog="attestverify",
+        description="Verify ACME device-attest-01 attestation statements.",
+        epilog="exit status: 0 verified, 1 rejected, 2 usage error, 130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"attestverify {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    ver = commands.add_parser("verify", help="verify a statement (exit 0 verified, 1 failed, 2 usage)")
+    ver = commands.add_parser(
+        "verify",
+        help="verify a statement (exit 0 verified, 1 rejected, 2 usage error)",
+        description="Verify a statement: exit 0 verified, 1 rejected, 2 usage error.",
+    )
     ver.add_argument("file", metavar="FILE", help=_FILE_HELP)
     ver.add_argument("--key-authorization", required=True, metavar="KA", help="RFC 8555 token.thumbprint")
     ver.add_argument(
-        "--roots", action="append", default=[], metavar="[FMT=]PEM",
-        help="trust anchors of format FMT (replaces its bundled ones); bare PEM needs one --formats value",
+        "--roots", action="append", default=[], metavar="[FMT=]CERTS",
+        help=f"trust anchors of format FMT ({_CERTS_HELP}), replacing its bundled ones; "
+        "without FMT= needs one --formats value",
     )  # fmt: skip
-    ver.add_argument("--intermediates", action="append", default=[], metavar="PEM", help="untrusted CAs")
+    ver.add_argument(
+        "--intermediates", action="append", default=[], metavar="CERTS", help=f"untrusted CAs ({_CERTS_HELP})"
+    )
     ver.add_argument("--identifier", metavar="ID", help="the ACME order identifier value to match")
     ver.add_argument(
         "--identifier-type", metavar="TYPE", choices=("permanent-identifier", "hardware-module"),
@@ -85,52 +96,15 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--allow-sha1-tpm-chain", action="store_true", help="accept SHA-1 on the TPM AK path")
     ver.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
-    ins = commands.add_parser("inspect", help="decode a statement WITHOUT verifying it")
+    ins = commands.add_parser(
+        "inspect",
+        help="decode a statement WITHOUT verifying it (exit 0 decoded, 1 undecodable, 2 usage error)",
+        description="Decode a statement WITHOUT verifying it: exit 0 decoded, 1 undecodable, 2 usage error.",
+    )
     ins.add_argument("file", metavar="FILE", help=_FILE_HELP)
-    ins.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ins.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     _testing_cli.add_parser(commands)
     return parser
-
-
-def _read(path: str, what: str) -> bytes:
-    try:
-        if path == "-":
-            stream: Any = getattr(sys.stdin, "buffer", sys.stdin)
-            if stream is None:  # started with stdin closed (`<&-`)
-                raise _Usage(f"cannot read {what} '-': standard input is closed")
-            data = stream.read(MAX_FILE_BYTES + 1)
-            if isinstance(data, str):
-                data = data.encode("utf-8", "surrogateescape")
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise _Usage(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise _Usage(f"{what} {path!r} is larger than {MAX_FILE_BYTES} bytes")
-    return bytes(data)
-
-
-def _statement(data: bytes) -> bytes | str:
-    """Content detection of FILE (SPEC §2.7): payload JSON, then base64url, else raw CBOR."""
-    stripped = data.lstrip(_WHITESPACE)
-    if stripped[:1] == b"{":
-        return parse_challenge_payload(data)
-    text = data[:-1] if data.endswith(b"\n") else data
-    if text and all(byte in _BASE64URL for byte in text):
-        return text.decode("ascii")
-    return data
-
-
-def _certificates(path: str, what: str) -> list[x509.Certificate]:
-    data = _read(path, what)
-    try:
-        certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
-        raise _Usage(f"{what} {path!r} is not a PEM certificate file: {str(exc)[:100]}") from None
-    if not certs:
-        raise _Usage(f"{what} {path!r} holds no certificate")
-    return certs
 
 
 def _formats(value: str | None) -> tuple[str, ...] | None:
@@ -140,30 +114,6 @@ def _formats(value: str | None) -> tuple[str, ...] | None:
     if not all(names):
         raise _Usage(f"--formats {value!r}: empty format name")
     return names
-
-
-def _roots(
-    values: Sequence[str], formats: tuple[str, ...] | None
-) -> dict[str, list[x509.Certificate]] | None:
-    if not values:
-        return None
-    roots: dict[str, list[x509.Certificate]] = {}
-    for value in values:
-        fmt, sep, path = value.partition("=")
-        if sep and fmt in FORMATS:
-            roots.setdefault(fmt, []).extend(_certificates(path, f"--roots {fmt}="))
-            continue
-        # A bare PEM: one anchor set shared by several formats would let each inherit the
-        # weakest issuer of any, so it needs exactly one --formats value (SPEC §2.1).
-        if formats is None or len(formats) != 1:
-            raise _Usage(
-                f"--roots {value!r}: a bare PEM needs exactly one --formats value; "
-                f"otherwise write --roots FMT=PEM with FMT one of {', '.join(FORMATS)}"
-            )
-        if formats[0] not in FORMATS:
-            raise _Usage(f"--formats {formats[0]!r} is not an implemented format ({', '.join(FORMATS)})")
-        roots.setdefault(formats[0], []).extend(_certificates(value, "--roots"))
-    return roots
 
 
 def _now(value: str | None) -> datetime | None:
@@ -192,70 +142,41 @@ def _emit(text: str, *, err: bool = False) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
-def _identity_json(identity: DeviceIdentity) -> dict[str, Any]:
-    details = {"apple": identity.apple, "step": identity.step, "tpm": identity.tpm}.get(identity.format)
+def _error_json(err: AttestationError) -> dict[str, Any]:
     return {
-        "ok": True,
-        "format": identity.format,
-        "fingerprint": identity.fingerprint,
-        "identifiers": list(identity.identifiers),
-        "acme_identifiers": [{"type": i.type, "value": i.value} for i in identity.acme_identifiers],
-        "serial_number": identity.serial_number,
-        "udid": identity.udid,
-        "permanent_identifiers": jsonable(identity.permanent_identifiers),
-        "hardware_module_names": jsonable(identity.hardware_module_names),
-        "relaxations": list(identity.relaxations),
-        "chain": [_subject(cert) for cert in identity.chain],
-        "details": None if details is None else jsonable(details),
-        "identity": identity.to_record(),
+        "code": err.code,
+        "check": err.check,
+        "message": err.message,
+        "rule": err.rule,
+        "format": err.format,
     }
 
 
-def _subject(cert: x509.Certificate) -> str:
-    try:
-        return cert.subject.rfc4514_string()
-    except ValueError:
-        return "<undecodable subject>"
-
-
-def _identity_text(identity: DeviceIdentity) -> str:
-    def show(values: Sequence[str]) -> str:
-        return ", ".join(_safe(v) for v in values) if values else "(none)"
-
-    lines = [
-        "verified: yes",
-        f"format: {identity.format}",
-        f"fingerprint: {identity.fingerprint}",
-        f"identifiers: {show(identity.identifiers)}",
-        f"serial_number: {show([identity.serial_number] if identity.serial_number is not None else [])}",
-        f"udid: {show([identity.udid] if identity.udid is not None else [])}",
-        f"relaxations: {show(identity.relaxations)}",
-        f"chain: {show([_subject(c) for c in identity.chain])}",
-    ]
-    return "\n".join(lines)
-
-
-def _failure(err: AttestationError, as_json: bool) -> int:
+def _failure(err: AttestationError, as_json: bool, data: bytes) -> int:
     if as_json:
-        body: dict[str, Any] = {"ok": False, "code": err.code, "check": err.check, "message": err.message}
-        body.update({"rule": err.rule, "format": err.format})
-        _emit(json.dumps(body, indent=2))
+        _emit(json.dumps({"ok": False, **_error_json(err)}, indent=2))
     else:
-        _emit(f"{err.code} ({err.check or '-'}): {_safe(err.message)}", err=True)
+        _emit(f"{err.code} ({err.check or '-'}): {safe(err.message)}", err=True)
+        if err.check in ("D2", "D3") and looks_like_hex(data):
+            _emit(_HEX_HINT, err=True)
     return EXIT_FAILED
+
+
+def _usage(err: UsageError) -> _Usage:
+    return _Usage(f"{err.code} ({err.check or '-'}): {safe(err.message)}")
 
 
 def _verify(args: argparse.Namespace) -> int:
     formats = _formats(args.formats)
-    roots = _roots(args.roots, formats)
-    intermediates = [c for path in args.intermediates for c in _certificates(path, "--intermediates")]
+    anchors = roots(args.roots, formats)
+    intermediates = [c for path in args.intermediates for c in certificates(path, "--intermediates")]
     now = _now(args.now)
-    data = _read(args.file, "FILE")
+    data = read(args.file, "FILE")
     try:
         identity = verify(
-            _statement(data),
+            statement(data),
             args.key_authorization,
-            roots,
+            anchors,
             now=now,
             identifier=args.identifier,
             formats=formats,
@@ -265,59 +186,30 @@ def _verify(args: argparse.Namespace) -> int:
             tpm_allow_sha1_chain=args.allow_sha1_tpm_chain,
         )
     except UsageError as err:
-        raise _Usage(f"{err.code} ({err.check or '-'}): {_safe(err.message)}") from None
+        raise _usage(err) from None
     except AttestationError as err:
-        return _failure(err, args.json)
-    _emit(json.dumps(_identity_json(identity), indent=2) if args.json else _identity_text(identity))
+        return _failure(err, args.json, data)
+    _emit(json.dumps(identity_json(identity), indent=2) if args.json else identity_text(identity))
     return EXIT_OK
 
 
-def _render(value: Any, indent: int = 0) -> list[str]:
-    """The inspect dict as indented text (keys in order, lists as `-` items)."""
-    pad = "  " * indent
-    lines: list[str] = []
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(item, (Mapping, list)) and item:
-                lines.append(f"{pad}{_safe(str(key))}:")
-                lines.extend(_render(item, indent + 1))
-            else:
-                lines.append(f"{pad}{_safe(str(key))}: {_scalar(item)}")
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, (Mapping, list)) and item:
-                lines.append(f"{pad}-")
-                lines.extend(_render(item, indent + 1))
-            else:
-                lines.append(f"{pad}- {_scalar(item)}")
-    else:
-        lines.append(pad + _scalar(value))
-    return lines
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, (Mapping, list)):
-        return "{}" if isinstance(value, Mapping) else "[]"
-    return json.dumps(value) if not isinstance(value, str) else _safe(value)
-
-
-def _safe(text: str) -> str:
-    """Device-supplied text for a terminal: control, bidi and other non-printables escaped."""
-    return text if text.isprintable() else json.dumps(text)[1:-1]
-
-
 def _inspect(args: argparse.Namespace) -> int:
-    data = _read(args.file, "FILE")
+    data = read(args.file, "FILE")
     try:
-        decoded = inspect(_statement(data))
+        decoded = inspect(statement(data))
     except UsageError as err:
-        raise _Usage(f"{err.code} ({err.check or '-'}): {_safe(err.message)}") from None
+        raise _usage(err) from None
     except AttestationError as err:
-        return _failure(err, args.json)
+        if not args.json:
+            return _failure(err, False, data)
+        # One shape for success and failure: ok, verified, error, inspect.
+        body = {"ok": False, "verified": False, "error": _error_json(err), "inspect": None}
+        _emit(json.dumps(body, indent=2))
+        return EXIT_FAILED
     if args.json:
-        _emit(json.dumps(decoded, indent=2))
+        _emit(json.dumps({"ok": True, "verified": False, "error": None, "inspect": decoded}, indent=2))
     else:
-        _emit("\n".join([_UNVERIFIED, *_render(decoded)]))
+        _emit("\n".join([_UNVERIFIED, *inspect_text(decoded)]))
     return EXIT_OK
 
 
@@ -325,7 +217,7 @@ def _testing(args: argparse.Namespace) -> int:
     try:
         status, message = _testing_cli.run(args)
     except UsageError as err:
-        raise _Usage(_safe(err.message)) from None
+        raise _Usage(safe(err.message)) from None
     _emit(message)
     return status
 
@@ -339,9 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments without the program name; `None` reads `sys.argv[1:]`.
 
     Returns:
-        The exit status: 0 verified (or decoded), 1 verification (or, for `inspect`, D2-D4
-        decoding) failed, 2 usage error (bad arguments, unreadable FILE or PEM, bad `--now`,
-        `UsageError`). `--help` returns 0. Errors are reported through the status, not raised.
+        The exit status: 0 verified (or decoded); 1 rejected (or, for `inspect`, not
+        decodable, D2-D4); 2 usage error (bad arguments, unreadable FILE or certificate file,
+        bad `--now`, `UsageError`); 130 interrupted (Ctrl-C). `--help` and `--version` return
+        0; errors are reported through the status, not raised.
     """
     parser = _parser()
     try:
@@ -357,3 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help and --version end here
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:
+        # Ctrl-C is the user's choice, not a crash: no traceback, the conventional status.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write("attestverify: interrupted\n")
+        return EXIT_INTERRUPTED

@@ -1,4 +1,4 @@
-"""`verify_csr`: the finalize-time three-way binding of CSR, attested key and identifier (SPEC §2.4).
+"""`verify_csr`: the finalize-time three-way binding of CSR, attested key and identifier.
 
 At finalize an ACME server holds a verified `DeviceIdentity` (from the challenge), the order's
 identifier and the CSR. The certificate must be issued only for the attested key, and it may only
@@ -221,7 +221,7 @@ def verify_csr(
     require_identifier_in_csr: bool = False,
     forbid_identifier_in_csr: bool = False,
 ) -> None:
-    """Check a finalize CSR against a verified attestation (checks C1...C8, SPEC §2.4).
+    """Check a finalize CSR against a verified attestation (checks C1...C8).
 
     The checks run in order and the first failure decides; `err.acme_problem()` of a C-check
     failure is an ACME `badCSR` problem.

@@ -2,7 +2,9 @@
 
 Every failure of every public function is an [`AttestationError`][attestverify.AttestationError]
 (or a subclass). Callers branch on the stable `code` (one subclass per code) and may log `check`,
-the SPEC check id that failed (for example `"T10"`). `message` is for humans and not API-stable.
+the id of the check that failed (for example `"T10"`; every id, with the code it raises, is in
+`attestverify.checks.CHECKS` and on the check reference page). `message` is for humans and not
+API-stable.
 
 This module imports nothing else of the package, so every other module can use it.
 """
@@ -60,7 +62,7 @@ class AttestationError(Exception):
 
     Attributes:
         code: stable machine-readable code (`"malformed"`, `"untrusted-chain"`, ...).
-        check: the SPEC check id that failed (`"D3"`, `"A6"`, `"T10"`, ...), or `None`.
+        check: the id of the check that failed (`"D3"`, `"A6"`, `"T10"`, ...), or `None`.
         rule: for path validation failures, the profile rule (`"P1"` ... `"P10"`), else `None`.
         format: the attestation format being verified, or `None` before dispatch.
         message: a human-readable explanation (at most 300 characters on one line; not
@@ -92,7 +94,7 @@ class AttestationError(Exception):
     def acme_problem(self) -> dict[str, Any]:
         """Return this failure as an ACME problem document (RFC 8555 §6.7).
 
-        `verify_csr` failures (checks `C1`...`C8`) are `badCSR`; everything else is
+        `verify_csr` failures (checks `C1`...`C9`) are `badCSR`; everything else is
         `badAttestationStatement`. An `identifier-mismatch` adds one `rejectedIdentifier` subproblem.
 
         Returns:
@@ -109,9 +111,10 @@ class AttestationError(Exception):
 class MalformedError(AttestationError):
     """Undecodable input: bad base64url or CBOR, missing or wrongly typed fields, bad X.509 or TPM data.
 
-    Code `malformed`. Checks: D2-D4, D6; A1, A2, A5; S1-S3, S7; T1-T4, T7, T8, T14; C1 (CSR);
-    I1 (identifier syntax); J1 (challenge payload). `check` is `None` only when the API boundary
-    wrapped an unexpected exception (a bug; the original is `__cause__`).
+    Code `malformed`; the checks raising it are the `malformed` rows of `attestverify.checks.CHECKS`
+    (decoding D2-D6, the format structure checks, CSR, identifier, payload and record syntax).
+    `check` is `None` only when the API boundary wrapped an unexpected exception (a bug; the
+    original is `__cause__`).
     """
 
     code: ClassVar[str] = "malformed"
@@ -129,7 +132,7 @@ class UsageError(MalformedError):
 class UnsupportedFormatError(AttestationError):
     """`fmt` is not implemented, or not enabled by `formats=` (case-sensitive).
 
-    Code `unsupported-format`, check D5.
+    Code `unsupported-format`, check D5 (see `attestverify.checks.CHECKS`).
     """
 
     code: ClassVar[str] = "unsupported-format"
@@ -138,7 +141,8 @@ class UnsupportedFormatError(AttestationError):
 class UntrustedChainError(AttestationError):
     """The certificate chain does not validate to the format's trust anchors at `now`.
 
-    Code `untrusted-chain`, check A3, S4 or T5; `rule` names the path rule (`"P1"` ... `"P10"`).
+    Code `untrusted-chain`: the path validation check of each format; `rule` names the path rule
+    (`"P1"` ... `"P10"`). See `attestverify.checks.CHECKS`.
     """
 
     code: ClassVar[str] = "untrusted-chain"
@@ -147,7 +151,7 @@ class UntrustedChainError(AttestationError):
 class ChallengeMismatchError(AttestationError):
     """The statement is not bound to this key authorization (nonce or extraData differ).
 
-    Code `challenge-mismatch`, check A6 (Apple freshness code) or T10 (TPM extraData).
+    Code `challenge-mismatch`; the checks are in `attestverify.checks.CHECKS`.
     """
 
     code: ClassVar[str] = "challenge-mismatch"
@@ -156,7 +160,7 @@ class ChallengeMismatchError(AttestationError):
 class BadSignatureError(AttestationError):
     """A signature carried in the statement (or the CSR self-signature) does not verify.
 
-    Code `bad-signature`, check S6 (step), T9 (TPM AK signature) or C2 (CSR).
+    Code `bad-signature`; the checks are in `attestverify.checks.CHECKS`.
     """
 
     code: ClassVar[str] = "bad-signature"
@@ -165,7 +169,7 @@ class BadSignatureError(AttestationError):
 class KeyMismatchError(AttestationError):
     """Two keys that must be the same are not (TPM certified name, CSR key vs attested key).
 
-    Code `key-mismatch`, check T12 or C3.
+    Code `key-mismatch`; the checks are in `attestverify.checks.CHECKS`.
     """
 
     code: ClassVar[str] = "key-mismatch"
@@ -174,8 +178,7 @@ class KeyMismatchError(AttestationError):
 class PolicyError(AttestationError):
     """A profile rule fails: AK certificate profile, key attributes, weak key size or curve, ...
 
-    Code `policy`, check A4, S5, T2 (RS1 disabled), T6, T9 (SHA-1 refused by the crypto
-    backend), T11, T13, C7 or C8.
+    Code `policy`; the checks are in `attestverify.checks.CHECKS`.
     """
 
     code: ClassVar[str] = "policy"
@@ -184,7 +187,8 @@ class PolicyError(AttestationError):
 class IdentifierMismatchError(AttestationError):
     """The requested ACME identifier is not among the attested ones (or not allowed in the CSR).
 
-    Code `identifier-mismatch`, check D7 (`verify`) or C4-C6 (`verify_csr`).
+    Code `identifier-mismatch`: D7 (`verify`) or the `verify_csr` identifier checks (see
+    `attestverify.checks.CHECKS`).
 
     Attributes:
         identifier_type: the ACME identifier type that was rejected, when known.

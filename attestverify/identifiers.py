@@ -1,4 +1,4 @@
-"""ACME identifier syntax of draft-ietf-acme-device-attest-09 (SPEC §2.5, check I1).
+"""ACME identifier syntax of draft-ietf-acme-device-attest-09 (check I1).
 
 Two identifier types carry device identities:
 

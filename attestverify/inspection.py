@@ -1,4 +1,4 @@
-"""`inspect()`: decode an attestation statement **without trusting it** (SPEC §2.6).
+"""`inspect()`: decode an attestation statement **without trusting it**.
 
 For debugging and support: shows what a device sent (fmt, attStmt fields, each certificate,
 the Apple / Yubico / TPM extensions, the TPM structures) as a JSON-serializable dict marked

@@ -1,4 +1,4 @@
-"""The ACME challenge response payload `{"attObj": "..."}` (SPEC §2.6, §3.1, check J1).
+"""The ACME challenge response payload `{"attObj": "..."}` (check J1).
 
 The payload is JSON from the network, so decoding is bounded: at most 1 MiB, strict UTF-8, and a
 nesting depth checked *before* `json` recurses into it (the C scanner recurses once per level).

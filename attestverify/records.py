@@ -1,4 +1,4 @@
-"""Identity records (SPEC v2 §2.2, check R1): a `DeviceIdentity` as a versioned, JSON-safe dict.
+"""Identity records (check R1): a `DeviceIdentity` as a versioned, JSON-safe dict.
 
 An ACME server verifies the statement at the challenge and checks the CSR at finalize, often in
 another process; the record is what it stores in between. `from_record` restores an equal

@@ -1,6 +1,6 @@
 """The names of every relaxation `DeviceIdentity.relaxations` may record, defined once.
 
-Each relaxation is explicit, narrow and triggered only by signed data (SPEC §5.3, §4); the name
+Each relaxation is explicit, narrow and triggered only by signed data; the name
 values are API-stable strings.
 """
 
@@ -14,6 +14,7 @@ __all__ = [
     "RSA_PARAMS_ABSENT",
     "SHA1_CHAIN",
     "TPM_BARE_RSA_SIGNATURE",
+    "TPM_RS1",
     "Relaxation",
 ]
 
@@ -31,6 +32,8 @@ class Relaxation(str, enum.Enum):
     """`apple`: a leaf without freshness code, accepted because the caller allowed it."""
     TPM_BARE_RSA_SIGNATURE = "tpm-bare-rsa-signature"
     """`tpm`: `sig` is a bare PKCS#1 v1.5 signature (Windows Hello) instead of a TPMT_SIGNATURE."""
+    TPM_RS1 = "tpm-rs1"
+    """`tpm`: `alg` -65535 (RS1: the AK signed certInfo over SHA-1), accepted (T2)."""
 
 
 # Plain `str` constants: what the verifiers record, so `relaxations` holds ordinary strings.
@@ -39,3 +42,4 @@ SHA1_CHAIN: str = Relaxation.SHA1_CHAIN.value
 RSA_PARAMS_ABSENT: str = Relaxation.RSA_PARAMS_ABSENT.value
 APPLE_NONCE_ABSENT: str = Relaxation.APPLE_NONCE_ABSENT.value
 TPM_BARE_RSA_SIGNATURE: str = Relaxation.TPM_BARE_RSA_SIGNATURE.value
+TPM_RS1: str = Relaxation.TPM_RS1.value

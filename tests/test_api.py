@@ -275,9 +275,6 @@ def test_d1_precedes_decoding() -> None:
 @pytest.mark.parametrize(
     "statement",
     [
-        pytest.param(None, id="none"),
-        pytest.param(12, id="int"),
-        pytest.param([b"x"], id="list"),
         pytest.param(b"", id="empty"),
         pytest.param(b"\xa0" * 65537, id="too-long"),
         pytest.param(base64.urlsafe_b64encode(UNSUPPORTED).decode(), id="padded-base64"),
@@ -290,6 +287,37 @@ def test_d2_through_verify(statement: object) -> None:
     assert isinstance(err, MalformedError) and not isinstance(err, UsageError)
     assert err.code == "malformed"
     assert err.check == "D2"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param(None, id="none"),
+        pytest.param(12, id="int"),
+        pytest.param(True, id="bool"),
+        pytest.param([b"x"], id="list"),
+        pytest.param((b"x",), id="tuple"),
+        pytest.param(object(), id="object"),
+    ],
+)
+def test_d1_statement_type_is_a_caller_error(statement: object) -> None:
+    # Not a device's fault: nothing a client sends can make the server pass None or a list.
+    err = call(statement)
+    assert isinstance(err, UsageError)
+    assert err.check == "D1"
+
+
+@pytest.mark.parametrize("formats", [["TPM"], "Apple", ("android-key",), [], ()])
+def test_d1_formats_enabling_no_implemented_format(formats: object) -> None:
+    err = call(UNSUPPORTED, formats=formats)
+    assert isinstance(err, UsageError)
+    assert err.check == "D1"
+    assert "enables no implemented format" in err.message
+
+
+def test_formats_with_one_implemented_name_ignores_the_others() -> None:
+    # One implemented name is enough: the unknown ones are ignored, the statement reaches D5.
+    assert call(UNSUPPORTED, formats=["TPM", "tpm"]).check == "D5"
 
 
 def test_d2_statement_forms_through_verify() -> None:
@@ -358,9 +386,9 @@ def test_d5_unknown_or_wrong_case(fmt: str) -> None:
     [
         ("tpm", ("apple",)),
         ("tpm", "apple"),
-        ("apple", ()),
+        ("apple", ("step",)),
         ("step", ("packed", "tpm")),
-        ("apple", ("Apple",)),
+        ("apple", ("Apple", "tpm")),
     ],
 )
 def test_d5_not_enabled(fmt: str, formats: object) -> None:

@@ -322,9 +322,10 @@ def test_inspect_json(capsys: pytest.CaptureFixture[str], files: dict[str, pathl
     code, out, _ = run(capsys, "inspect", str(files["payload"]), "--json")
     assert code == 0
     body = json.loads(out)
-    assert body["verified"] is False
-    assert body["fmt"] == "apple"
-    assert len(body["certificates"]) == 2
+    assert list(body) == ["ok", "verified", "error", "inspect"]
+    assert body["ok"] is True and body["verified"] is False and body["error"] is None
+    assert body["inspect"]["fmt"] == "apple"
+    assert len(body["inspect"]["certificates"]) == 2
 
 
 def test_inspect_undecodable_exit_1(
@@ -335,7 +336,10 @@ def test_inspect_undecodable_exit_1(
     assert err.startswith("malformed (D3): ")
     code, out, _ = run(capsys, "inspect", str(files["garbage"]), "--json")
     assert code == 1
-    assert json.loads(out)["check"] == "D3"
+    body = json.loads(out)
+    assert list(body) == ["ok", "verified", "error", "inspect"]  # the shape of success
+    assert body["ok"] is False and body["inspect"] is None
+    assert body["error"]["check"] == "D3" and body["error"]["code"] == "malformed"
 
 
 def test_inspect_not_a_map_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path) -> None:

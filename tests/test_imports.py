@@ -1,9 +1,9 @@
 """The layer rules of docs/design.md, read from the package's import statements (ast, no import).
 
-Only `__init__`, `cli`, `inspection` and the test kit `testing` (which calls `verify` to state the
-identity a generated statement must give) may import `api` (it imports every format, so a format
-importing it would be a cycle); a format never imports another format; `errors` imports nothing
-of the package.
+Only `__init__`, the command line (`cli`, `cli_input`, `cli_output`), `inspection` and the test kit
+`testing` (which calls `verify` to state the identity a generated statement must give) may import
+`api` (it imports every format, so a format importing it would be a cycle); a format never imports
+another format; `errors` imports nothing of the package.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "attestverify"
 FORMATS = frozenset({"attestverify.apple", "attestverify.step", "attestverify.tpm"})
-API_IMPORTERS = frozenset({"attestverify", "attestverify.cli", "attestverify.inspection"})
+API_IMPORTERS = frozenset(
+    {
+        "attestverify",
+        "attestverify.cli",
+        "attestverify.cli_input",
+        "attestverify.cli_output",
+        "attestverify.inspection",
+    }
+)
 TOP_PACKAGES = ("attestverify.testing",)  # top-layer packages: any module in them may import api
 
 

@@ -99,7 +99,15 @@ def test_alg_is_not_required_to_match_the_ak_type() -> None:
 
 def test_rs1_verifies_by_default_with_sha256_extra_data() -> None:
     st = tpm_pki.statement(ak=rsa_ak(), alg=-65535)
-    assert acme(st).tpm.alg == -65535  # type: ignore[union-attr]
+    identity = acme(st)
+    assert identity.tpm.alg == -65535  # type: ignore[union-attr]
+    assert identity.relaxations == ("tpm-rs1",)
+    assert certify(st).relaxations == ("tpm-rs1",)
+
+
+def test_rs256_records_no_rs1_relaxation() -> None:
+    st = tpm_pki.statement(ak=rsa_ak(), alg=-257)
+    assert "tpm-rs1" not in acme(st).relaxations
 
 
 # --- T1 / T2 ------------------------------------------------------------------------------

@@ -337,7 +337,7 @@ def test_single_byte_mutations_never_escape(position: int, value: int) -> None:
 
 
 def _pytss() -> object:
-    return optional.require_module("tpm2_pytss.types", "pip install '.[tpm]'")
+    return optional.require_module("tpm2_pytss.types", "pip install '.[swtpm]'")
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from attestverify.tpm import structures
 pytestmark = pytest.mark.swtpm
 
 optional.require_binary("swtpm", "apt-get install swtpm swtpm-tools")
-optional.require_module("tpm2_pytss", "pip install '.[tpm]'")
+optional.require_module("tpm2_pytss", "pip install '.[swtpm]'")
 
 KA_DIGEST = hashlib.sha256(pki.KEY_AUTHORIZATION.encode()).digest()
 

@@ -86,7 +86,7 @@ def test_windows_hello_verifies_end_to_end(vector_id: str) -> None:
     assert details.alg == -65535
     assert identity.fingerprint == decoded["fingerprint"]
     assert identity.identifiers == tuple(decoded["identifiers"]) == ()
-    assert identity.relaxations == ("tpm-bare-rsa-signature",)
+    assert identity.relaxations == ("tpm-rs1", "tpm-bare-rsa-signature")
     assert len(identity.chain) == 3
     assert identity.chain[-1] == attestverify.roots.bundled("tpm")[0]
 

@@ -1,4 +1,4 @@
-"""Format `step`: YubiKey PIV attestation and smallstep-managed devices (SPEC §4.2, §2.6).
+"""Format `step`: YubiKey PIV attestation and smallstep-managed devices.
 
 `attStmt = {"alg": int, "sig": bstr, "x5c": [leaf, F9, further intermediates...]}`. The leaf is a
 YubiKey slot attestation certificate (or a step-managed-device certificate from the customer's CA)
@@ -179,7 +179,7 @@ def _verify(
 
 
 def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity:
-    """Verify a `step` attestation statement (SPEC §4.2, checks S1-S8).
+    """Verify a `step` attestation statement (checks S1-S8).
 
     Args:
         att_stmt: the decoded `attStmt` map.
@@ -210,13 +210,13 @@ def verify_chain(
 ) -> DeviceIdentity:
     """Verify a YubiKey (or step-managed) certificate chain without a key-authorization signature.
 
-    Runs S1-S2, S4-S5 and S7-S8 of SPEC §4.2, the same code as `verify()` for `step`, for real
+    Runs S1-S2, S4-S5 and S7-S8, the same code as `verify()` for `step`, for real
     device chains (slot leaf + F9 ...) whose private key is not at hand. It proves which key a
     device holds, not that the key signed anything fresh.
 
     Args:
         x5c: the chain as sent by the device, leaf first: DER `bytes` or `x509.Certificate`.
-        roots: trust anchors; `None` uses the bundled Yubico anchors (§5.4). An empty iterable
+        roots: trust anchors; `None` uses the bundled Yubico anchors. An empty iterable
             trusts nothing.
         intermediates: extra untrusted path-building certificates. `None` means the bundled
             Yubico 5.7.4+ intermediates when `roots` is `None`, else none.

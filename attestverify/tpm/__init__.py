@@ -1,7 +1,7 @@
-"""Format `tpm`: a TPM 2.0 `TPM2_Certify` of the attested key by an attestation key (SPEC §4.3).
+"""Format `tpm`: a TPM 2.0 `TPM2_Certify` of the attested key by an attestation key.
 
 `attStmt = {"ver": "2.0", "alg": int, "x5c": [AK cert, ...], "sig": TPMT_SIGNATURE,
-"certInfo": TPMS_ATTEST, "pubArea": TPMT_PUBLIC}`. Checks T1-T14 run in SPEC order and the first
+"certInfo": TPMS_ATTEST, "pubArea": TPMT_PUBLIC}`. Checks T1-T14 run in order and the first
 failing one decides. `verify_statement` (used by `verify()`) binds SHA-256 of the ACME key
 authorization; `verify_certify` takes the expected `extraData` from the caller, so statements bound
 some other way (real Windows Hello WebAuthn registrations) verify through the same code.
@@ -41,7 +41,7 @@ from ..errors import (
     public_boundary,
 )
 from ..identity import HARDWARE_MODULE, PERMANENT_IDENTIFIER, AcmeIdentifier, DeviceIdentity, TpmDetails
-from ..relaxations import TPM_BARE_RSA_SIGNATURE
+from ..relaxations import TPM_BARE_RSA_SIGNATURE, TPM_RS1
 from ..trust import Trust
 from . import akcert
 from .constants import CURVE_COORDINATE_SIZES, Alg, EccCurve, ObjectAttribute
@@ -51,6 +51,7 @@ from .structures import TpmsAttest, TpmtPublic, TpmtSignature, compute_name
 __all__ = [
     "FORMAT",
     "RELAXATION_BARE_SIGNATURE",
+    "RELAXATION_RS1",
     "X5C_CHECKS",
     "Options",
     "describe_leaf",
@@ -63,6 +64,7 @@ FORMAT = "tpm"
 X5C_CHECKS = ("T3", "T3")
 """The check ids of `attStmt.x5c`: its shape, and the parsing of each certificate."""
 RELAXATION_BARE_SIGNATURE = TPM_BARE_RSA_SIGNATURE
+RELAXATION_RS1 = TPM_RS1
 
 ALG_RS256 = -257
 ALG_ES256 = -7
@@ -268,7 +270,8 @@ def _verify(
         safe=attest.safe,
         qualified_signer=attest.qualified_signer,
     )
-    relaxations = tuple(path.relaxations) + ((RELAXATION_BARE_SIGNATURE,) if bare_sig is not None else ())
+    relaxations = tuple(path.relaxations) + ((RELAXATION_RS1,) if alg == ALG_RS1 else ())
+    relaxations += (RELAXATION_BARE_SIGNATURE,) if bare_sig is not None else ()
     return DeviceIdentity.build(
         format=FORMAT,
         public_key=key,
@@ -282,7 +285,7 @@ def _verify(
 
 
 def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity:
-    """Verify a `tpm` attestation statement for `verify()` (SPEC §4.3, T1-T14).
+    """Verify a `tpm` attestation statement for `verify()` (checks T1-T14).
 
     Args:
         att_stmt: the decoded `attStmt` map.
@@ -316,7 +319,7 @@ def verify_certify(
     allow_rs1: bool = True,
     allow_sha1_chain: bool = False,
 ) -> DeviceIdentity:
-    """Verify a `tpm` attStmt whose `extraData` binding is chosen by the caller (SPEC §2.6).
+    """Verify a `tpm` attStmt whose `extraData` binding is chosen by the caller.
 
     The same checks T1-T14 as `verify()`, with `expected_extra_data` in place of
     SHA-256(key_authorization) in T10. For a WebAuthn registration pass
@@ -331,12 +334,12 @@ def verify_certify(
             Root Certificate Authority 2014).
         intermediates: extra untrusted certificates for path building; None adds none.
         now: tz-aware validation time; None is the current time.
-        allow_rs1: accept alg -65535 (RS1, SHA-1) for the AK signature.
+        allow_rs1: accept alg -65535 (RS1, SHA-1) for the AK signature (relaxation "tpm-rs1").
         allow_sha1_chain: accept SHA-1 signatures on the AK path (relaxation "tpm-sha1-chain").
 
     Returns:
         The identity of the attested key (`format == "tpm"`, key from `pubArea`, never the AK);
-        `relaxations` may hold `"tpm-sha1-chain"`, `"rsa-sig-params-absent"` and
+        `relaxations` may hold `"tpm-sha1-chain"`, `"rsa-sig-params-absent"`, `"tpm-rs1"` and
         `"tpm-bare-rsa-signature"` (a bare PKCS#1 v1.5 `sig`, as Windows Hello sends it).
 
     Raises:
