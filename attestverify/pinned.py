@@ -14,9 +14,12 @@ builder:
   certificatePolicies; nameConstraints and policyConstraints fail at any criticality (not implemented);
 * every intermediate counts against pathLenConstraint (self-issued ones too: stricter than RFC 5280);
 * signature AlgorithmIdentifiers are read with asn1crypto (`certsig.py`), because `cryptography`
-  hides whether RSA parameters are NULL or absent; the outer `signatureAlgorithm` must equal
-  `tbsCertificate.signature` byte for byte, after (c) turned absent RSA PKCS#1 v1.5 parameters
-  into NULL;
+  hides whether RSA parameters are NULL or absent; every decision is taken from the signed
+  `tbsCertificate.signature`, and the outer `signatureAlgorithm` must equal it byte for byte, with
+  no exception (for (c) both lack the parameters);
+* the certificate rules tier 1 enforces besides P1-P10 (SPEC v2 §5.3's closed list, `certrules.py`):
+  v3, serial, validity encoding, non-empty names, RSA-PSS keys sign only with PSS and their own
+  parameters, signature algorithm matching the issuer key type;
 * id-RSASSA-PSS needs explicit parameters: hash = MGF1 hash in SHA-256/384/512, saltLength = hash
   length, trailerField 1.
 
@@ -38,7 +41,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import certsig
+from . import certrules, certsig
 from .errors import UntrustedChainError
 from .keys import issuer_key_problem
 
@@ -78,8 +81,26 @@ class _Node:
     """What the search needs of one certificate, computed once per call."""
 
     __slots__ = (
-        "_alg", "_alg_read", "_key", "_key_read", "_label", "_spki_sha256", "bc", "cert", "der",
-        "ext_problem", "has_fw", "issuer", "key_cert_sign", "role", "subject", "unusable",
+        "_alg",
+        "_alg_read",
+        "_key",
+        "_key_read",
+        "_label",
+        "_profile",
+        "_profile_read",
+        "_spki_alg",
+        "_spki_alg_read",
+        "_spki_sha256",
+        "bc",
+        "cert",
+        "der",
+        "ext_problem",
+        "has_fw",
+        "issuer",
+        "key_cert_sign",
+        "role",
+        "subject",
+        "unusable",
     )  # fmt: skip
 
     def __init__(self, cert: x509.Certificate, role: str) -> None:
@@ -101,6 +122,10 @@ class _Node:
         self._key_read = False
         self._label: str | None = None
         self._spki_sha256: str | None = None
+        self._profile: tuple[str, str] | None = None
+        self._profile_read = False
+        self._spki_alg: tuple[str, bytes | None] | None = None
+        self._spki_alg_read = False
         for ext in cert.extensions:
             oid = ext.oid.dotted_string
             if oid in _UNIMPLEMENTED:
@@ -136,6 +161,20 @@ class _Node:
         if not self._key_read:
             self._key, self._key_read = certsig.public_key(self.cert), True
         return self._key
+
+    @property
+    def profile(self) -> tuple[str, str] | None:
+        """The first rule of SPEC v2 §5.3's closed list this certificate breaks, computed once."""
+        if not self._profile_read:
+            self._profile, self._profile_read = certrules.certificate_problem(self.cert), True
+        return self._profile
+
+    @property
+    def spki_alg(self) -> tuple[str, bytes | None] | None:
+        """`certsig.spki_alg(cert)`, computed once."""
+        if not self._spki_alg_read:
+            self._spki_alg, self._spki_alg_read = certsig.spki_alg(self.cert), True
+        return self._spki_alg
 
     def valid_at(self, now: datetime) -> bool:
         return self.cert.not_valid_before_utc <= now <= self.cert.not_valid_after_utc
@@ -236,6 +275,10 @@ class _Search:
         depth = len(path)
         if issuer.unusable is not None:
             raise _Reject(depth, issuer.unusable[0], f"{issuer.label} {issuer.unusable[1]}")
+        if issuer.profile is not None:
+            raise _Reject(depth, issuer.profile[0], f"{issuer.label} {issuer.profile[1]}")
+        if issuer.subject == certrules.EMPTY_NAME:
+            raise _Reject(depth, "P3", f"{issuer.label} is an issuer with an empty subject")
         if not issuer.valid_at(self.now):
             raise _Reject(depth, "P4", f"{issuer.label} is not valid at {self.now.isoformat()}")
         if issuer.ext_problem is not None:
@@ -278,19 +321,20 @@ class _Search:
         if alg is None:
             raise _Reject(depth, "P7", f"{child.label} has an unreadable signature algorithm")
         used: set[str] = set()
-        outer, inner = alg.outer, alg.inner
-        if alg.rsa_params_absent:
-            used.add(RSA_PARAMS_ABSENT)
-            outer = certsig.with_null(outer, alg)
-            inner = certsig.with_null(inner, alg)
-        if outer != inner:
+        # No exception for (c) (SPEC v2): the outer copy is unsigned, the trigger is the TBS one.
+        if alg.outer != alg.inner:
             raise _Reject(
                 depth, "P7", f"{child.label} signatureAlgorithm differs from tbsCertificate.signature"
             )
+        if alg.rsa_params_absent:
+            used.add(RSA_PARAMS_ABSENT)
         if alg.is_sha1:
             if SHA1_CHAIN not in self.enabled:
                 raise _Reject(depth, "P7", f"{child.label} is signed with SHA-1, which is not allowed here")
             used.add(SHA1_CHAIN)
+        pss_problem = certsig.pss_key_problem(alg, issuer.spki_alg)
+        if pss_problem is not None:
+            raise _Reject(depth, "P7", f"{child.label}: {pss_problem}")
         verify = certsig.verifier(alg, issuer.key)
         if isinstance(verify, str):
             raise _Reject(depth, "P7", f"{child.label}: {verify}")
@@ -366,6 +410,9 @@ def search(
         raise UntrustedChainError(
             f"{leaf_node.label} is not valid at {now.isoformat()}", check=check, rule="P4"
         )
+    if leaf_node.profile is not None:
+        rule, why = leaf_node.profile
+        raise UntrustedChainError(f"{leaf_node.label} {why}", check=check, rule=rule)
     if leaf_node.ext_problem is not None:
         rule, why = leaf_node.ext_problem
         error = UnimplementedExtensionError if rule == "P5" else UntrustedChainError
