@@ -234,7 +234,10 @@ def validate_path(
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise UsageError("now must be a tz-aware datetime", check="D1")
-    now = now.astimezone(timezone.utc)
+    try:
+        now = now.astimezone(timezone.utc)
+    except OverflowError:
+        raise UsageError("now cannot be converted to UTC (out of range)", check="D1") from None
     anchor_list = [a for a in dict.fromkeys(anchors, None) if _decodable(a)]
     anchor_ders = {_der(a) for a in anchor_list}
     anchor_spkis = {certsig.spki_der(a) for a in anchor_list}
