@@ -202,8 +202,10 @@ def _check_san_identity(
             identifier_value=acme.value,
         )
 
-    if identifier_type is not None and acme.type != identifier_type:
-        raise reject(f"is not of identifier_type {identifier_type!r}")
+    # With an identifier the SAN must be of type T (identifier_type or permanent-identifier).
+    wanted_type = (identifier_type or PERMANENT_IDENTIFIER) if identifier is not None else identifier_type
+    if wanted_type is not None and acme.type != wanted_type:
+        raise reject(f"is not of identifier_type {wanted_type!r}")
     if identifier is not None and not hmac.compare_digest(_utf8(acme.value), _utf8(identifier)):
         raise reject(f"differs from identifier {shown(identifier)}")
     if match_identity and not identity.matches(acme.value, acme.type):
@@ -232,7 +234,8 @@ def verify_csr(
         identifier: the order's identifier value. Pass it at finalize: without it the subject CN
             and the identity SANs are not tied to the order.
         identifier_type: the order identifier's ACME type (`"permanent-identifier"` or
-            `"hardware-module"`); limits C4 and C6 to that type.
+            `"hardware-module"`); C4 and C6 use T = `identifier_type` or `"permanent-identifier"`,
+            so a hardware-module identifier matches only with `identifier_type="hardware-module"`.
         match_identity: `False` skips the membership tests against `identity` (C4 and the last
             clause of C6), for servers that validate identifiers elsewhere; it needs `identifier`.
         allow_other_sans: accept GeneralNames other than PermanentIdentifier and
@@ -272,7 +275,8 @@ def verify_csr(
         permanent, hardware = san_identities(names, check="C1")
         _check_signature(request)
         _check_key(identity, request)
-        if identifier is not None and match_identity and not identity.matches(identifier, identifier_type):
+        wanted_type = identifier_type or PERMANENT_IDENTIFIER  # T of SPEC v2 §2.4 C4/C6
+        if identifier is not None and match_identity and not identity.matches(identifier, wanted_type):
             raise IdentifierMismatchError(
                 f"identifier {shown(identifier)} is not among the {len(identity.identifiers)} "
                 "attested identifier(s)",
