@@ -195,6 +195,32 @@ def _unknown_critical(where: str) -> Callable[[str], Chain]:
     return make
 
 
+def _long_path(trigger: str) -> Chain:
+    # P2: nine intermediates (the trigger on the first) between leaf and anchor; eight is the limit.
+    chain = build(trigger)
+    issuer, certs = chain.mid, [chain.mid.cert]
+    for depth in range(8):
+        issuer = issue(name(f"DiffDeep{depth}"), ec_key("p256", f"diff-deep-{depth}"), issuer, ca=True)
+        certs.append(issuer.cert)
+    chain.leaf = issue(name("DiffLeaf"), ec_key("p256", "diff-leaf"), issuer).cert
+    chain.candidates = certs
+    return chain
+
+
+def _loop(trigger: str) -> Chain:
+    # P2/P3: X and Y issue each other (the trigger in Y's TBS), the leaf hangs below X, no anchor above.
+    chain = build(trigger)
+    kx, ky = rsa_key(2048, "diff-loop-x"), rsa_key(2048, "diff-loop-y")
+    ca = (x509.BasicConstraints(ca=True, path_length=None), True)
+    x = build_free(name("LoopX"), name("LoopY"), kx.public_key(), ky, extensions=(ca,))
+    y = _signed_trigger(
+        trigger, build_free(name("LoopY"), name("LoopX"), ky.public_key(), kx, extensions=(ca,)), kx
+    )
+    chain.leaf = issue(name("DiffLeaf"), ec_key("p256", "diff-leaf"), Issued(x, kx)).cert
+    chain.candidates = [x, y, chain.mid.cert]
+    return chain
+
+
 def _simple(**kw: Any) -> Callable[[str], Chain]:
     return lambda trigger: build(trigger, **kw)
 
@@ -215,6 +241,8 @@ FAULTS: dict[str, tuple[Callable[[str], Chain], str | None]] = {
     "leaf-ecdsa-algorithm-under-rsa-key": (_simple(leaf_edit=with_alg(ECDSA_SHA256)), None),
     # P1-P10
     "P1-anchor-not-ca": (_simple(root_ca=False), None),
+    "P2-path-of-9-intermediates": (_long_path, None),
+    "P2-loop": (_loop, None),
     "P1-self-signed-leaf": (_self_signed_leaf, None),
     "P3-bad-signature": (_flipped, None),
     "P3-wrong-issuer-name": (_wrong_issuer_name, None),
