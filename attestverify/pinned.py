@@ -27,7 +27,8 @@ Relaxations, each recorded by name when the accepted path used it:
 (a) `yubikey-legacy-f9` leaf -> F -> anchor, F v3 without basicConstraints, with 41482.3.3, no critical
 extension, keyCertSign if keyUsage is present, issued by an anchor whose SPKI SHA-256 is one of the
 two pinned Yubico roots; leaf not a CA. (b) `tpm-sha1-chain` sha1WithRSAEncryption and
-ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters.
+ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters in the TBS
+(and, byte-equal, outside): a trigger is only ever read from signed data.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -80,29 +82,6 @@ _UNIMPLEMENTED = {"2.5.29.30": "nameConstraints", "2.5.29.36": "policyConstraint
 class _Node:
     """What the search needs of one certificate, computed once per call."""
 
-    __slots__ = (
-        "_alg",
-        "_alg_read",
-        "_key",
-        "_key_read",
-        "_label",
-        "_profile",
-        "_profile_read",
-        "_spki_alg",
-        "_spki_alg_read",
-        "_spki_sha256",
-        "bc",
-        "cert",
-        "der",
-        "ext_problem",
-        "has_fw",
-        "issuer",
-        "key_cert_sign",
-        "role",
-        "subject",
-        "unusable",
-    )  # fmt: skip
-
     def __init__(self, cert: x509.Certificate, role: str) -> None:
         self.cert = cert
         self.role = role
@@ -114,18 +93,6 @@ class _Node:
         self.key_cert_sign: bool | None = None
         self.ext_problem: tuple[str, str] | None = None
         self.unusable: tuple[str, str] | None = None
-        # Parsed on first use, then reused: a search tries each certificate against every
-        # candidate issuer, and re-parsing per attempt made one call cost ~10^4 asn1crypto parses.
-        self._alg: certsig.SigAlg | None = None
-        self._alg_read = False
-        self._key: CertificatePublicKeyTypes | None = None
-        self._key_read = False
-        self._label: str | None = None
-        self._spki_sha256: str | None = None
-        self._profile: tuple[str, str] | None = None
-        self._profile_read = False
-        self._spki_alg: tuple[str, bytes | None] | None = None
-        self._spki_alg_read = False
         for ext in cert.extensions:
             oid = ext.oid.dotted_string
             if oid in _UNIMPLEMENTED:
@@ -142,47 +109,40 @@ class _Node:
             elif oid == YUBICO_FIRMWARE_OID:
                 self.has_fw = True
 
-    @property
+    # The rest is computed on first use, then reused (cached_property): a search tries each
+    # certificate against every candidate issuer, and re-parsing per attempt made one call cost
+    # ~10^4 asn1crypto parses.
+
+    @cached_property
     def label(self) -> str:
-        if self._label is None:
-            self._label = certsig.cert_label(self.cert, self.role)
-        return self._label
+        return certsig.cert_label(self.cert, self.role)
 
-    @property
+    @cached_property
     def alg(self) -> certsig.SigAlg | None:
-        """`sig_alg(cert)`, computed once."""
-        if not self._alg_read:
-            self._alg, self._alg_read = certsig.sig_alg(self.cert), True
-        return self._alg
+        return certsig.sig_alg(self.cert)
 
-    @property
+    @cached_property
     def key(self) -> CertificatePublicKeyTypes | None:
-        """`public_key(cert)`, computed once."""
-        if not self._key_read:
-            self._key, self._key_read = certsig.public_key(self.cert), True
-        return self._key
+        return certsig.public_key(self.cert)
 
-    @property
+    @cached_property
     def profile(self) -> tuple[str, str] | None:
-        """The first rule of SPEC v2 §5.3's closed list this certificate breaks, computed once."""
-        if not self._profile_read:
-            self._profile, self._profile_read = certrules.certificate_problem(self.cert), True
-        return self._profile
+        """The first rule of SPEC v2 §5.3's closed list this certificate breaks."""
+        return certrules.certificate_problem(self.cert)
 
-    @property
+    @cached_property
     def spki_alg(self) -> tuple[str, bytes | None] | None:
-        """`certsig.spki_alg(cert)`, computed once."""
-        if not self._spki_alg_read:
-            self._spki_alg, self._spki_alg_read = certsig.spki_alg(self.cert), True
-        return self._spki_alg
+        return certsig.spki_alg(self.cert)
 
     def valid_at(self, now: datetime) -> bool:
         return self.cert.not_valid_before_utc <= now <= self.cert.not_valid_after_utc
 
+    @cached_property
+    def spki_sha256_hex(self) -> str:
+        return hashlib.sha256(certsig.spki_der(self.cert)).hexdigest()
+
     def spki_sha256(self) -> str:
-        if self._spki_sha256 is None:
-            self._spki_sha256 = hashlib.sha256(certsig.spki_der(self.cert)).hexdigest()
-        return self._spki_sha256
+        return self.spki_sha256_hex
 
     def legacy_f9_profile(self) -> str | None:
         """Why this certificate cannot be the F of relaxation (a), or None when it can."""
