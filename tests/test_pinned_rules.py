@@ -11,6 +11,7 @@ from typing import Any
 
 import chain_faults
 import pytest
+import statements
 from chain_faults import build, edit_tbs, with_alg
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -286,3 +287,27 @@ def test_rsa_pss_key_with_parameters_needs_the_same_parameters() -> None:
     assert pinned.certsig.pss_key_problem(pkcs1, ("1.2.840.113549.1.1.10", None)) is not None
     assert pinned.certsig.pss_key_problem(pkcs1, ("1.2.840.113549.1.1.1", b"\x05\x00")) is None
     assert with_alg(RSA_SHA256) is not None
+
+
+# ---- the property-test failure of finding 4, as an explicit example ---------------------------
+# test_bit_flips_in_the_cbor_bytes failed on some runs (seed-independent: the generated keys differ
+# per process) when a flip landed in the unused-bits octet of a certificate's signatureValue and the
+# signature's last bits were zero: the statement verified with altered `identity.chain` bytes.
+
+
+@pytest.mark.parametrize("case", statements.all_cases(), ids=lambda c: c.name)
+@pytest.mark.parametrize("unused", [1, 2])
+def test_unused_bits_in_any_x5c_certificate_of_a_valid_statement_rejected(
+    case: statements.Case, unused: int
+) -> None:
+    attestverify.verify(case.fresh(), case.key_authorization, **case.kwargs())
+    for index, der in enumerate(case.att_stmt["x5c"]):
+        tbs, alg, bits = _outer_parts(der)
+        body = bytearray(unwrap(bits))
+        body[0] = unused
+        body[-1] &= 0xFF ^ ((1 << unused) - 1)  # padding bits zero: acceptable to a DER BIT STRING reader
+        obj = case.fresh()
+        obj["attStmt"]["x5c"][index] = seq([tbs, alg, b"\x03" + der_len(len(body)) + bytes(body)])
+        with pytest.raises(MalformedError) as exc:
+            attestverify.verify(obj, case.key_authorization, **case.kwargs())
+        assert exc.value.check in ("A2", "S2", "T3")
