@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests`, `lint`, `typecheck`, `fuzz`, `bench`, `docs`."""
+"""Developer sessions: `nox -s tests`, `lint`, `typecheck`, `properties`, `fuzz`, `bench`, `docs`."""
 
 from __future__ import annotations
 
@@ -44,6 +44,22 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package and the tests."""
     session.install("mypy>=1.11", ".[test]")
     session.run("mypy", "--strict", PACKAGE, "tests")
+
+
+@nox.session
+def properties(session: nox.Session) -> None:
+    """Property tests with random seeds and 20x the budget: `nox -s properties -- [SCALE]`.
+
+    The default test run is derandomized (tests/conftest.py, profile "ci"); this session selects the
+    "explore" profile. A failure is printed with its falsifying example and a reproduction blob and
+    kept in .hypothesis/explore (replayed first on the next run); commit it as an explicit
+    `@example` or regression test (docs/reliability.md, "Property tests").
+    """
+    session.install(".[test]")
+    scale = session.posargs[0] if session.posargs else "20"
+    env = {"HYPOTHESIS_PROFILE": "explore", "ATTESTVERIFY_PROPERTY_SCALE": scale}
+    args = ["-p", "no:cacheprovider", "tests/test_properties.py", "--hypothesis-show-statistics"]
+    session.run("pytest", *args, *session.posargs[1:], env=env)
 
 
 @nox.session

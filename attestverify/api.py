@@ -120,8 +120,9 @@ def verify(
             identifier to `verify_csr`).
         formats: the formats to accept (exact case): one name or an iterable of names;
             unimplemented names are ignored. `None` accepts `apple`, `step` and `tpm`.
-        identifier_type: limit the `identifier` match to ACME identifiers of this type
-            (`"permanent-identifier"` or `"hardware-module"`).
+        identifier_type: the ACME type of `identifier` (`"permanent-identifier"` or
+            `"hardware-module"`); `None` means `"permanent-identifier"`, so a hardware-module
+            identifier matches only with `identifier_type="hardware-module"` (SPEC v2 §2.1).
         intermediates: extra untrusted certificates for path building (any format), never
             anchors. `None` adds, for `step` with bundled roots, the bundled Yubico 5.7.4+
             intermediates; a given iterable replaces them.
@@ -207,7 +208,11 @@ def verify(
         )
         identity = _REGISTRY[fmt](att_stmt, ctx)
 
-        if identifier is not None and not identity.matches(identifier, identifier_type):
+        # SPEC v2 §2.1: T = identifier_type or permanent-identifier (a hardware-module value never
+        # satisfies a permanent-identifier order).
+        if identifier is not None and not identity.matches(
+            identifier, identifier_type or PERMANENT_IDENTIFIER
+        ):
             raise IdentifierMismatchError(
                 f"identifier {shown(identifier)} is not among the {len(identity.identifiers)} "
                 "attested identifier(s)",

@@ -64,7 +64,10 @@ def check_now(now: object) -> datetime:
         raise UsageError("now must be a datetime", check="D1")
     if now.tzinfo is None or now.utcoffset() is None:
         raise UsageError("now must be timezone-aware (a naive datetime is ambiguous)", check="D1")
-    return now
+    try:
+        return now.astimezone(timezone.utc)
+    except OverflowError:  # near datetime.max/min the UTC instant does not exist
+        raise UsageError("now cannot be converted to UTC (out of range)", check="D1") from None
 
 
 def check_certificates(value: object, what: str) -> tuple[x509.Certificate, ...]:

@@ -23,7 +23,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["SigAlg", "cert_label", "public_key", "sig_alg", "spki_der", "verifier", "with_null"]
+__all__ = [
+    "SigAlg",
+    "cert_label",
+    "pss_key_problem",
+    "public_key",
+    "sig_alg",
+    "spki_alg",
+    "spki_der",
+    "verifier",
+]
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "2.16.840.1.101.3.4.2.1": hashes.SHA256,
@@ -53,10 +62,14 @@ _Verify = Callable[[bytes, bytes], None]
 class SigAlg:
     """A certificate's signature AlgorithmIdentifiers as found in the DER.
 
+    `oid` and `params` come from `tbsCertificate.signature`, the signed copy: every decision
+    (relaxation triggers, hash and padding) is taken from signed data only (SPEC v2 §5.3). The
+    outer copy is kept only to require that it is byte-equal.
+
     Attributes:
-        oid: dotted OID of the outer `signatureAlgorithm`.
-        params: DER of the outer parameters, or `None` when absent.
-        outer: DER of the outer AlgorithmIdentifier.
+        oid: dotted OID of `tbsCertificate.signature`.
+        params: DER of its parameters, or `None` when absent.
+        outer: DER of the outer (unsigned) `signatureAlgorithm`.
         inner: DER of `tbsCertificate.signature`.
     """
 
@@ -67,13 +80,8 @@ class SigAlg:
 
     @property
     def rsa_params_absent(self) -> bool:
-        """An RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters, outside or in the TBS
-        (relaxation (c))."""
-        if self.oid not in _RSA_PKCS1 and self.oid != _RSA_SHA1:
-            return False
-        # Inside the TBS only: the same OID there, without the NULL the outer one carries.
-        inner_only = self.inner != self.outer and with_null(self.inner, self) == self.outer
-        return self.params is None or inner_only
+        """A signed RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters (relaxation (c))."""
+        return (self.oid in _RSA_PKCS1 or self.oid == _RSA_SHA1) and self.params is None
 
     @property
     def is_sha1(self) -> bool:
@@ -85,15 +93,26 @@ def sig_alg(cert: x509.Certificate) -> SigAlg | None:
     """Read the signature AlgorithmIdentifiers of `cert` with asn1crypto; None when unreadable."""
     try:
         parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-        outer = parsed["signature_algorithm"]
-        params = outer["parameters"].dump()
+        inner = parsed["tbs_certificate"]["signature"]
+        params = inner["parameters"].dump()
         return SigAlg(
-            oid=outer["algorithm"].dotted,
+            oid=inner["algorithm"].dotted,
             params=params or None,
-            outer=outer.dump(),
-            inner=parsed["tbs_certificate"]["signature"].dump(),
+            outer=parsed["signature_algorithm"].dump(),
+            inner=inner.dump(),
         )
     except Exception:  # noqa: BLE001 - any asn1crypto failure means "not a usable algorithm"
+        return None
+
+
+def spki_alg(cert: x509.Certificate) -> tuple[str, bytes | None] | None:
+    """(dotted OID, parameter DER or None) of the SubjectPublicKeyInfo algorithm; None if unreadable."""
+    try:
+        tbs = asn1_x509.TbsCertificate.load(cert.tbs_certificate_bytes)
+        alg = tbs["subject_public_key_info"]["algorithm"]
+        params = alg["parameters"].dump()
+        return alg["algorithm"].dotted, params or None
+    except Exception:  # noqa: BLE001 - unreadable: the caller treats it as unusable
         return None
 
 
@@ -128,15 +147,19 @@ def cert_label(cert: x509.Certificate, role: str) -> str:
     return f"{role} ({subject or 'empty subject'})"
 
 
-def with_null(alg_der: bytes, alg: SigAlg) -> bytes:
-    # Relaxation (c): an absent parameter reads as NULL. Only the OID TLV is kept from the input.
-    if not alg_der.startswith(b"\x30") or len(alg_der) < 2 or alg_der[1] >= 0x80:
-        return alg_der
-    body = alg_der[2:]
-    if body.startswith(b"\x06") and len(body) == 2 + body[1]:
-        body += _NULL
-        return b"\x30" + bytes([len(body)]) + body
-    return alg_der
+def pss_key_problem(alg: SigAlg, issuer_spki: tuple[str, bytes | None] | None) -> str | None:
+    """Why `alg` may not be used by an issuer with SubjectPublicKeyInfo algorithm `issuer_spki`.
+
+    An id-RSASSA-PSS key signs only with RSASSA-PSS and, when its SPKI has parameters, exactly
+    those (RFC 4055 §1.2); `None` (unreadable SPKI) leaves the decision to the key loader.
+    """
+    if issuer_spki is None or issuer_spki[0] != _RSA_PSS:
+        return None
+    if alg.oid != _RSA_PSS:
+        return "an RSASSA-PSS issuer key signs only with RSASSA-PSS"
+    if issuer_spki[1] is not None and alg.params != issuer_spki[1]:
+        return "RSASSA-PSS signature parameters differ from the issuer key's parameters"
+    return None
 
 
 def verifier(alg: SigAlg, key: object) -> _Verify | str:

@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--identifier", metavar="ID", help="the ACME order identifier value to match")
     ver.add_argument(
         "--identifier-type", metavar="TYPE", choices=("permanent-identifier", "hardware-module"),
-        help="limit --identifier to this ACME identifier type",
+        help="ACME type of --identifier (default permanent-identifier; hardware-module needs this option)",
     )  # fmt: skip
     ver.add_argument("--now", metavar="ISO", help="verification time, ISO 8601 (Z accepted; naive = UTC)")
     ver.add_argument(

@@ -2,16 +2,19 @@
 
 At finalize an ACME server holds a verified `DeviceIdentity` (from the challenge), the order's
 identifier and the CSR. The certificate must be issued only for the attested key, and it may only
-name identities the device attested. Checks C1...C8 run in table order; the first failure decides.
+name identities the device attested. Checks C1...C9 run in table order; the first failure decides
+(C9, requests a CA must never honour, is in `csrpolicy.py`).
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from . import csrpolicy
 from .asn1 import HARDWARE_MODULE_NAME_OID, PERMANENT_IDENTIFIER_OID, san_identities
 from .errors import (
     BadSignatureError,
@@ -40,12 +43,11 @@ CsrInput = x509.CertificateSigningRequest | bytes | bytearray | memoryview | str
 
 _MAX_CSR = 65536  # bytes of DER or PEM; real CSRs are below 4 KiB
 _PEM_MARK = b"-----BEGIN"
+_PEM_BLOCK = re.compile(rb"-----BEGIN ((?:NEW )?CERTIFICATE REQUEST)-----[A-Za-z0-9+/=\s]*-----END \1-----")
 # PKCS#9 extensionRequest and Microsoft's msExtReq. `cryptography` reads only the first such
 # attribute and ignores the others, while e.g. Go's x509 merges every extensionRequest: with two,
 # a CA could issue a SAN that C6/C8 never saw.
-_EXTENSION_REQUESTS = frozenset(
-    {x509.ObjectIdentifier("1.2.840.113549.1.9.14"), x509.ObjectIdentifier("1.3.6.1.4.1.311.2.1.14")}
-)
+_EXTENSION_REQUESTS = frozenset({"1.2.840.113549.1.9.14", "1.3.6.1.4.1.311.2.1.14"})
 
 
 def _utf8(text: str) -> bytes:
@@ -99,6 +101,12 @@ def _load(csr: object) -> x509.CertificateSigningRequest:
             raise MalformedError(f"CSR must be 1 ... {_MAX_CSR} bytes", check="C1")
         try:
             if data.lstrip().startswith(_PEM_MARK):
+                # Exactly one CSR block and nothing else but whitespace (SPEC v2 §2.4): cryptography
+                # stops at the first block and ignores whatever follows it.
+                if _PEM_BLOCK.fullmatch(data.strip()) is None:
+                    raise MalformedError(
+                        "a PEM CSR must be exactly one CERTIFICATE REQUEST block", check="C1"
+                    )
                 request = x509.load_pem_x509_csr(data)
             else:
                 request = x509.load_der_x509_csr(data)
@@ -110,7 +118,8 @@ def _load(csr: object) -> x509.CertificateSigningRequest:
         request.public_key()
         _ = request.extensions
         _ = request.subject
-        requests = sum(attribute.oid in _EXTENSION_REQUESTS for attribute in request.attributes)
+        # Counted over every value: a multi-valued extensionRequest is as ambiguous as two of them.
+        requests = sum(a.count for a in csrpolicy.read_attributes(request) if a.oid in _EXTENSION_REQUESTS)
     except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise MalformedError(f"CSR content does not decode: {exc}"[:200], check="C1") from None
     except Exception as exc:  # noqa: BLE001 - e.g. UnsupportedAlgorithm for an unknown key type
@@ -202,8 +211,10 @@ def _check_san_identity(
             identifier_value=acme.value,
         )
 
-    if identifier_type is not None and acme.type != identifier_type:
-        raise reject(f"is not of identifier_type {identifier_type!r}")
+    # With an identifier the SAN must be of type T (identifier_type or permanent-identifier).
+    wanted_type = (identifier_type or PERMANENT_IDENTIFIER) if identifier is not None else identifier_type
+    if wanted_type is not None and acme.type != wanted_type:
+        raise reject(f"is not of identifier_type {wanted_type!r}")
     if identifier is not None and not hmac.compare_digest(_utf8(acme.value), _utf8(identifier)):
         raise reject(f"differs from identifier {shown(identifier)}")
     if match_identity and not identity.matches(acme.value, acme.type):
@@ -221,7 +232,7 @@ def verify_csr(
     require_identifier_in_csr: bool = False,
     forbid_identifier_in_csr: bool = False,
 ) -> None:
-    """Check a finalize CSR against a verified attestation (checks C1...C8).
+    """Check a finalize CSR against a verified attestation (checks C1...C9).
 
     The checks run in order and the first failure decides; `err.acme_problem()` of a C-check
     failure is an ACME `badCSR` problem.
@@ -232,7 +243,8 @@ def verify_csr(
         identifier: the order's identifier value. Pass it at finalize: without it the subject CN
             and the identity SANs are not tied to the order.
         identifier_type: the order identifier's ACME type (`"permanent-identifier"` or
-            `"hardware-module"`); limits C4 and C6 to that type.
+            `"hardware-module"`); C4 and C6 use T = `identifier_type` or `"permanent-identifier"`,
+            so a hardware-module identifier matches only with `identifier_type="hardware-module"`.
         match_identity: `False` skips the membership tests against `identity` (C4 and the last
             clause of C6), for servers that validate identifiers elsewhere; it needs `identifier`.
         allow_other_sans: accept GeneralNames other than PermanentIdentifier and
@@ -248,7 +260,8 @@ def verify_csr(
             non-`str` `identifier`, unknown `identifier_type`, non-`bool` flags, both
             `require_identifier_in_csr` and `forbid_identifier_in_csr`, or
             `match_identity=False` without `identifier`.
-        MalformedError: `malformed`, C1: the CSR is empty, over 64 KiB, does not parse, has
+        MalformedError: `malformed`, C1: the CSR is empty, over 64 KiB, does not parse (PEM: not
+            exactly one block and whitespace), has
             undecodable extensions or key, carries two extensionRequest attributes, or an
             identity SAN does not decode.
         BadSignatureError: `bad-signature`, C2: the CSR self-signature does not verify.
@@ -257,7 +270,10 @@ def verify_csr(
             subject CN differs from it (C5), or an identity SAN is unusable, of another type,
             differs from `identifier` or is not attested (C6).
         PolicyError: `policy`: identity SAN present in privacy mode or absent when required
-            (C7); another kind of SAN requested without `allow_other_sans` (C8).
+            (C7); another kind of SAN requested without `allow_other_sans` (C8); an extension
+            or attribute a CA must never honour (C9: cA=TRUE, keyCertSign/cRLSign,
+            anyExtendedKeyUsage, nameConstraints, issuerAltName, an unknown critical extension,
+            a Microsoft `SAN` name-value pair).
     """
     with public_boundary():
         flags: dict[str, object] = {
@@ -272,7 +288,8 @@ def verify_csr(
         permanent, hardware = san_identities(names, check="C1")
         _check_signature(request)
         _check_key(identity, request)
-        if identifier is not None and match_identity and not identity.matches(identifier, identifier_type):
+        wanted_type = identifier_type or PERMANENT_IDENTIFIER  # T of SPEC v2 §2.4 C4/C6
+        if identifier is not None and match_identity and not identity.matches(identifier, wanted_type):
             raise IdentifierMismatchError(
                 f"identifier {shown(identifier)} is not among the {len(identity.identifiers)} "
                 "attested identifier(s)",
@@ -304,6 +321,7 @@ def verify_csr(
                         "SANs are allowed (allow_other_sans=False)",
                         check="C8",
                     )
+        csrpolicy.check_c9(request, csrpolicy.read_attributes(request))
 
 
 def _is_identity_name(general_name: x509.GeneralName) -> bool:

@@ -14,9 +14,12 @@ builder:
   certificatePolicies; nameConstraints and policyConstraints fail at any criticality (not implemented);
 * every intermediate counts against pathLenConstraint (self-issued ones too: stricter than RFC 5280);
 * signature AlgorithmIdentifiers are read with asn1crypto (`certsig.py`), because `cryptography`
-  hides whether RSA parameters are NULL or absent; the outer `signatureAlgorithm` must equal
-  `tbsCertificate.signature` byte for byte, after (c) turned absent RSA PKCS#1 v1.5 parameters
-  into NULL;
+  hides whether RSA parameters are NULL or absent; every decision is taken from the signed
+  `tbsCertificate.signature`, and the outer `signatureAlgorithm` must equal it byte for byte, with
+  no exception (for (c) both lack the parameters);
+* the certificate rules tier 1 enforces besides P1-P10 (SPEC v2 §5.3's closed list, `certrules.py`):
+  v3, serial, validity encoding, non-empty names, RSA-PSS keys sign only with PSS and their own
+  parameters, signature algorithm matching the issuer key type;
 * id-RSASSA-PSS needs explicit parameters: hash = MGF1 hash in SHA-256/384/512, saltLength = hash
   length, trailerField 1.
 
@@ -24,7 +27,8 @@ Relaxations, each recorded by name when the accepted path used it:
 (a) `yubikey-legacy-f9` leaf -> F -> anchor, F v3 without basicConstraints, with 41482.3.3, no critical
 extension, keyCertSign if keyUsage is present, issued by an anchor whose SPKI SHA-256 is one of the
 two pinned Yubico roots; leaf not a CA. (b) `tpm-sha1-chain` sha1WithRSAEncryption and
-ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters.
+ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters in the TBS
+(and, byte-equal, outside): a trigger is only ever read from signed data.
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import certsig
+from . import certrules, certsig
 from .errors import UntrustedChainError
 from .keys import issuer_key_problem
 from .relaxations import LEGACY_F9, RSA_PARAMS_ABSENT, SHA1_CHAIN
@@ -75,11 +80,6 @@ _UNIMPLEMENTED = {"2.5.29.30": "nameConstraints", "2.5.29.36": "policyConstraint
 class _Node:
     """What the search needs of one certificate, computed once per call."""
 
-    __slots__ = (
-        "_alg", "_alg_read", "_key", "_key_read", "_label", "_spki_sha256", "bc", "cert", "der",
-        "ext_problem", "has_fw", "issuer", "key_cert_sign", "role", "subject", "unusable",
-    )  # fmt: skip
-
     def __init__(self, cert: x509.Certificate, role: str) -> None:
         self.cert = cert
         self.role = role
@@ -91,14 +91,6 @@ class _Node:
         self.key_cert_sign: bool | None = None
         self.ext_problem: tuple[str, str] | None = None
         self.unusable: tuple[str, str] | None = None
-        # Parsed on first use, then reused: a search tries each certificate against every
-        # candidate issuer, and re-parsing per attempt made one call cost ~10^4 asn1crypto parses.
-        self._alg: certsig.SigAlg | None = None
-        self._alg_read = False
-        self._key: CertificatePublicKeyTypes | None = None
-        self._key_read = False
-        self._label: str | None = None
-        self._spki_sha256: str | None = None
         for ext in cert.extensions:
             oid = ext.oid.dotted_string
             if oid in _UNIMPLEMENTED:
@@ -115,33 +107,40 @@ class _Node:
             elif oid == YUBICO_FIRMWARE_OID:
                 self.has_fw = True
 
-    @property
+    # The rest is computed on first use, then reused (cached_property): a search tries each
+    # certificate against every candidate issuer, and re-parsing per attempt made one call cost
+    # ~10^4 asn1crypto parses.
+
+    @cached_property
     def label(self) -> str:
-        if self._label is None:
-            self._label = certsig.cert_label(self.cert, self.role)
-        return self._label
+        return certsig.cert_label(self.cert, self.role)
 
-    @property
+    @cached_property
     def alg(self) -> certsig.SigAlg | None:
-        """`sig_alg(cert)`, computed once."""
-        if not self._alg_read:
-            self._alg, self._alg_read = certsig.sig_alg(self.cert), True
-        return self._alg
+        return certsig.sig_alg(self.cert)
 
-    @property
+    @cached_property
     def key(self) -> CertificatePublicKeyTypes | None:
-        """`public_key(cert)`, computed once."""
-        if not self._key_read:
-            self._key, self._key_read = certsig.public_key(self.cert), True
-        return self._key
+        return certsig.public_key(self.cert)
+
+    @cached_property
+    def profile(self) -> tuple[str, str] | None:
+        """The first rule of SPEC v2 §5.3's closed list this certificate breaks."""
+        return certrules.certificate_problem(self.cert)
+
+    @cached_property
+    def spki_alg(self) -> tuple[str, bytes | None] | None:
+        return certsig.spki_alg(self.cert)
 
     def valid_at(self, now: datetime) -> bool:
         return self.cert.not_valid_before_utc <= now <= self.cert.not_valid_after_utc
 
+    @cached_property
+    def spki_sha256_hex(self) -> str:
+        return hashlib.sha256(certsig.spki_der(self.cert)).hexdigest()
+
     def spki_sha256(self) -> str:
-        if self._spki_sha256 is None:
-            self._spki_sha256 = hashlib.sha256(certsig.spki_der(self.cert)).hexdigest()
-        return self._spki_sha256
+        return self.spki_sha256_hex
 
     def legacy_f9_profile(self) -> str | None:
         """Why this certificate cannot be the F of relaxation (a), or None when it can."""
@@ -234,25 +233,16 @@ class _Search:
         depth = len(path)
         if issuer.unusable is not None:
             raise _Reject(depth, issuer.unusable[0], f"{issuer.label} {issuer.unusable[1]}")
+        if issuer.profile is not None:
+            raise _Reject(depth, issuer.profile[0], f"{issuer.label} {issuer.profile[1]}")
+        if issuer.subject == certrules.EMPTY_NAME:
+            raise _Reject(depth, "P3", f"{issuer.label} is an issuer with an empty subject")
         if not issuer.valid_at(self.now):
             raise _Reject(depth, "P4", f"{issuer.label} is not valid at {self.now.isoformat()}")
         if issuer.ext_problem is not None:
             rule, why = issuer.ext_problem
             raise _Reject(depth, rule, f"{issuer.label} {why}", unimplemented=rule == "P5")
-        f9 = False
-        if issuer.bc is None:
-            if is_anchor or LEGACY_F9 not in self.enabled or depth != 1:
-                raise _Reject(depth, "P5", f"{issuer.label} has no basicConstraints, so it is not a CA")
-            unfit = issuer.legacy_f9_profile()
-            if unfit is not None:
-                raise _Reject(depth, "P5", f"{issuer.label} is not a legacy YubiKey F9: it {unfit}")
-            if child.bc is not None and child.bc.ca:
-                raise _Reject(depth, "P5", f"{child.label} is a CA below a legacy F9")
-            f9 = True
-        elif not issuer.bc.ca:
-            raise _Reject(depth, "P5", f"{issuer.label} has basicConstraints cA=FALSE")
-        elif issuer.cert.version != x509.Version.v3:
-            raise _Reject(depth, "P5", f"{issuer.label} is not v3")
+        f9 = self.issuer_is_ca(child, issuer, depth, is_anchor)
         below = len(path) - 1
         if issuer.bc is not None and issuer.bc.path_length is not None and below > issuer.bc.path_length:
             raise _Reject(depth, "P5", f"{issuer.label} pathLenConstraint {issuer.bc.path_length} exceeded")
@@ -271,24 +261,42 @@ class _Search:
             )
         return self.visit([*path, issuer], used, f9)
 
+    def issuer_is_ca(self, child: _Node, issuer: _Node, depth: int, is_anchor: bool) -> bool:
+        """P5 for one issuer: a v3 CA, or (relaxation (a)) a legacy F9; True for the F9 case."""
+        if issuer.bc is None:
+            if is_anchor or LEGACY_F9 not in self.enabled or depth != 1:
+                raise _Reject(depth, "P5", f"{issuer.label} has no basicConstraints, so it is not a CA")
+            unfit = issuer.legacy_f9_profile()
+            if unfit is not None:
+                raise _Reject(depth, "P5", f"{issuer.label} is not a legacy YubiKey F9: it {unfit}")
+            if child.bc is not None and child.bc.ca:
+                raise _Reject(depth, "P5", f"{child.label} is a CA below a legacy F9")
+            return True
+        if not issuer.bc.ca:
+            raise _Reject(depth, "P5", f"{issuer.label} has basicConstraints cA=FALSE")
+        if issuer.cert.version != x509.Version.v3:
+            raise _Reject(depth, "P5", f"{issuer.label} is not v3")
+        return False
+
     def verify(self, child: _Node, issuer: _Node, depth: int) -> frozenset[str]:
         alg = child.alg
         if alg is None:
             raise _Reject(depth, "P7", f"{child.label} has an unreadable signature algorithm")
         used: set[str] = set()
-        outer, inner = alg.outer, alg.inner
-        if alg.rsa_params_absent:
-            used.add(RSA_PARAMS_ABSENT)
-            outer = certsig.with_null(outer, alg)
-            inner = certsig.with_null(inner, alg)
-        if outer != inner:
+        # No exception for (c) (SPEC v2): the outer copy is unsigned, the trigger is the TBS one.
+        if alg.outer != alg.inner:
             raise _Reject(
                 depth, "P7", f"{child.label} signatureAlgorithm differs from tbsCertificate.signature"
             )
+        if alg.rsa_params_absent:
+            used.add(RSA_PARAMS_ABSENT)
         if alg.is_sha1:
             if SHA1_CHAIN not in self.enabled:
                 raise _Reject(depth, "P7", f"{child.label} is signed with SHA-1, which is not allowed here")
             used.add(SHA1_CHAIN)
+        pss_problem = certsig.pss_key_problem(alg, issuer.spki_alg)
+        if pss_problem is not None:
+            raise _Reject(depth, "P7", f"{child.label}: {pss_problem}")
         verify = certsig.verifier(alg, issuer.key)
         if isinstance(verify, str):
             raise _Reject(depth, "P7", f"{child.label}: {verify}")
@@ -364,6 +372,9 @@ def search(
         raise UntrustedChainError(
             f"{leaf_node.label} is not valid at {now.isoformat()}", check=check, rule="P4"
         )
+    if leaf_node.profile is not None:
+        rule, why = leaf_node.profile
+        raise UntrustedChainError(f"{leaf_node.label} {why}", check=check, rule=rule)
     if leaf_node.ext_problem is not None:
         rule, why = leaf_node.ext_problem
         error = UnimplementedExtensionError if rule == "P5" else UntrustedChainError

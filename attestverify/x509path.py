@@ -47,7 +47,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
-from . import certsig, pinned
+from . import certder, certsig, pinned
 from .errors import MalformedError, UntrustedChainError, UsageError
 from .keys import issuer_key_problem
 
@@ -82,8 +82,10 @@ def parse_x5c(items: Sequence[bytes], *, check: str) -> tuple[x509.Certificate, 
 
     Raises:
         MalformedError: (`malformed`) wrong count or type, not DER (cryptography refuses BER, non-DER
-            SET ordering, non-minimal INTEGERs), trailing data, duplicate extension OIDs or an
-            undecodable known extension.
+            SET ordering, non-minimal INTEGERs), trailing data, duplicate extension OIDs, an
+            undecodable known extension, a validity date that cannot be represented (year 0000),
+            a non-DER outer encoding, a signatureValue with unused bits, or an outer
+            signatureAlgorithm that differs from `tbsCertificate.signature` (`certder`).
     """
     if not 1 <= len(items) <= _MAX_X5C:
         raise MalformedError(f"x5c must hold 1 to {_MAX_X5C} certificates, found {len(items)}", check=check)
@@ -97,8 +99,15 @@ def parse_x5c(items: Sequence[bytes], *, check: str) -> tuple[x509.Certificate, 
             cert.extensions  # noqa: B018
             cert.subject.public_bytes()
             cert.issuer.public_bytes()
+            # Both validity dates as datetimes: year 0000 cannot be represented (SPEC v2 §3.2), and
+            # a date that fails here would otherwise fail later, outside any check.
+            cert.not_valid_before_utc  # noqa: B018
+            cert.not_valid_after_utc  # noqa: B018
         except Exception as exc:  # noqa: BLE001 - every parser failure is the same malformed input
             raise MalformedError(f"x5c[{index}] is not a valid DER certificate: {exc}", check=check) from None
+        outer = certder.outer_problem(bytes(item))
+        if outer is not None:
+            raise MalformedError(f"x5c[{index}]: {outer}", check=check)
         certs.append(cert)
     return tuple(certs)
 
@@ -123,6 +132,8 @@ def _decodable(cert: x509.Certificate) -> bool:
         cert.extensions  # noqa: B018
         cert.subject.public_bytes()
         cert.issuer.public_bytes()
+        cert.not_valid_before_utc  # noqa: B018 - year 0000 cannot be represented
+        cert.not_valid_after_utc  # noqa: B018
     except Exception:  # noqa: BLE001 - such a certificate is simply never used
         return False
     return True
@@ -223,7 +234,10 @@ def validate_path(
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise UsageError("now must be a tz-aware datetime", check="D1")
-    now = now.astimezone(timezone.utc)
+    try:
+        now = now.astimezone(timezone.utc)
+    except OverflowError:
+        raise UsageError("now cannot be converted to UTC (out of range)", check="D1") from None
     anchor_list = [a for a in dict.fromkeys(anchors, None) if _decodable(a)]
     anchor_ders = {_der(a) for a in anchor_list}
     anchor_spkis = {certsig.spki_der(a) for a in anchor_list}

@@ -73,6 +73,23 @@ def test_verify_rejects_certificate_with_undecodable_key(name: str) -> None:
     assert exc.value.code == "untrusted-chain"
 
 
+# --- finding 3 (issue 12): a validity date in year 0000 ---------------------------------------
+# cryptography parses GeneralizedTime 00000101000000Z, but `not_valid_before_utc` raises
+# ValueError; the pinned validator's explaining run reached it outside any check (the fallback
+# wrapper: `malformed` without a check id). Fixed: parse_x5c reads both dates (A2/S2/T3).
+
+
+def test_year_zero_validity_is_malformed_at_x5c_parsing() -> None:
+    statement = _input("verify-validity-year-0000.bin")[3:]  # fuzz_verify: 3 option bytes
+    with pytest.raises(AttestationError) as exc:
+        attestverify.verify(statement, pki.KEY_AUTHORIZATION, now=pki.NOW)
+    _not_fallback(exc.value)
+    assert exc.value.code == "malformed"
+    assert exc.value.check == "A2"
+    certificate = attestverify.inspect(statement)["certificates"][0]
+    assert certificate["error"]["check"] == "A2"
+
+
 # --- every stored input, through every entry point that accepts it ------------------------
 
 

@@ -102,12 +102,13 @@ def test_outer_algorithm_must_equal_tbs_signature() -> None:
     assert "tbsCertificate.signature" in err.message
 
 
-def test_absent_params_outside_only_still_matches() -> None:
-    # (c) reads absent as NULL on both sides, so NULL inside + absent outside is one algorithm.
+def test_absent_params_outside_only_refused() -> None:
+    # SPEC v2 §5.3 (issue 12): the outer copy is unsigned; NULL inside + absent outside is not (c)
+    # but a relay's edit, and the outer algorithm must equal the TBS one with no exception.
     r = _rsa_root()
     leaf = issue(name("HalfAbsent"), ec_key("p256", "ha"), r)
     forged = resign(leaf.cert, r.key, alg=RSA_SHA256, outer_alg=RSA_SHA256_ABSENT, hash_alg=hashes.SHA256())
-    assert search(forged, [], [r.cert])[1] == ("rsa-sig-params-absent",)
+    assert refused(forged, [], [r.cert], pinned.RSA_PARAMS_ABSENT).rule == "P7"
 
 
 def test_ecdsa_with_null_parameters_refused() -> None:

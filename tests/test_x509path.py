@@ -765,17 +765,20 @@ def test_leaf_with_unsupported_key_algorithm_does_not_leak() -> None:
 # --- from the first review, R4: absent NULL inside the TBS only
 
 
-def test_r4_absent_rsa_params_inside_tbs_only_is_relaxation_c() -> None:
-    """R4 (SPEC §5.3 "outer signatureAlgorithm must equal tbsCertificate.signature byte for byte
-    (modulo (c))", relaxation (c)): an absent RSA PKCS#1 v1.5 parameter was read as NULL only
-    in the outer AlgorithmIdentifier; absent inside the TBS with NULL outside was refused as a
-    mismatch (P7), the symmetric case accepted."""
+def test_r4_absent_rsa_params_inside_tbs_only_is_refused() -> None:
+    """R4, tightened by issue 12 (the outer signatureAlgorithm equals tbsCertificate.signature
+    byte for byte, with no exception for (c)): absent parameters inside the TBS with NULL outside
+    is a mismatch (P7) in the pinned validator, as absent outside only."""
     r = root("ReviewInnerRoot", rsa_key(2048, "review-inner-root"))
     inter = issue(name("ReviewInnerInter"), rsa_key(2048, "review-inner-inter"), r, ca=True)
     leaf = issue(name("ReviewInnerLeaf"), ec_key("p256", "review-inner-leaf"), inter)
     sha256 = hashes.SHA256()
     inner_absent = resign(leaf.cert, inter.key, alg=RSA_SHA256_ABSENT, hash_alg=sha256, outer_alg=RSA_SHA256)
-    path = x509path.validate_path(inner_absent, [inter.cert], [r.cert], NOW, check="A3")
+    with pytest.raises(UntrustedChainError) as mismatch:
+        x509path.validate_path(inner_absent, [inter.cert], [r.cert], NOW, check="A3")
+    assert mismatch.value.rule == "P7"
+    both_absent = resign(leaf.cert, inter.key, alg=RSA_SHA256_ABSENT, hash_alg=sha256)
+    path = x509path.validate_path(both_absent, [inter.cert], [r.cert], NOW, check="A3")
     assert path.relaxations == ("rsa-sig-params-absent",)
     # Another hash inside than outside is still a mismatch, absent parameters or not.
     mixed = resign(leaf.cert, inter.key, alg=RSA_SHA256_ABSENT, hash_alg=sha256, outer_alg=RSA_SHA384)

@@ -80,7 +80,7 @@ def _challenge(
     bind_other_token: bool = False,
 ) -> tuple[Any, Any, testing.TestStatement, str]:
     """Order an identifier, answer with a kit statement: (order, authz, statement, value)."""
-    from device_acme import DeviceAttest01Response, device_challenge, new_device_order
+    from integration.device_acme import DeviceAttest01Response, device_challenge, new_device_order
 
     value = _identifier(fmt, identifier_type)
     order = new_device_order(c.acme, identifier_type, value, b"")
