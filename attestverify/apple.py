@@ -91,7 +91,7 @@ _ONE_NONCE = (bytes, bytearray, memoryview)
 _NONCE_COLLECTIONS = (list, tuple, set, frozenset)
 
 OneNonce = bytes | bytearray | memoryview
-MdmNonces = OneNonce | list[OneNonce] | tuple[OneNonce, ...] | AbstractSet[bytes]
+MdmNonces = OneNonce | Sequence[OneNonce] | AbstractSet[bytes]
 """What `verify_device_properties` accepts as `nonce`: one nonce, or the nonces of the last 7 days."""
 
 

@@ -92,7 +92,7 @@ def _device_error(value: object) -> MalformedError:
     if isinstance(value, str):
         text = shown(value, _ERROR_QUOTE)
     elif isinstance(value, (bytes, bytearray)):  # only from a caller's Mapping
-        text = f"{quote(value, _ERROR_QUOTE)} (hex)"
+        text = f"{quote(bytes(value), _ERROR_QUOTE)} (hex)"
     else:
         text = f"of type {type(value).__name__}"
     return _fail(f"the client reports that the device could not attest: error {text}")
