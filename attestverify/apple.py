@@ -36,7 +36,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import chain, describe, fields, keys, x509path
-from .arguments import check_flag, check_now, trust_from_arguments
+from .arguments import check_flag, check_nonces, check_now, trust_from_arguments
 from .asn1 import decode_der_integer, raw_extension
 from .context import Context
 from .errors import (
@@ -87,8 +87,6 @@ OID_THIRD_PARTY_KEXTS = _P + "13.3"
 _LEAF_CURVES = frozenset({"secp256r1", "secp384r1"})  # Secure Enclave keys
 _MAX_MDM_NONCE = 32
 _MAX_MDM_NONCES = 1024
-_ONE_NONCE = (bytes, bytearray, memoryview)
-_NONCE_COLLECTIONS = (list, tuple, set, frozenset)
 
 OneNonce = bytes | bytearray | memoryview
 MdmNonces = OneNonce | Sequence[OneNonce] | AbstractSet[bytes]
@@ -339,37 +337,6 @@ def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceI
     return _verify(items, binding, ctx.trust, Options.from_context(ctx))
 
 
-def _mdm_nonce(nonce: bytes | bytearray | memoryview) -> bytes:
-    data = bytes(nonce)
-    if not 1 <= len(data) <= _MAX_MDM_NONCE:
-        raise UsageError(f"a nonce must hold 1 ... {_MAX_MDM_NONCE} bytes, found {len(data)}", check="D1")
-    return data
-
-
-def _mdm_nonces(nonce: object) -> _Binding:
-    """D1: one nonce (bytes-like) or a list/tuple/set/frozenset of 1 ... 1 024 of them."""
-    if isinstance(nonce, _ONE_NONCE):
-        return _Binding((_mdm_nonce(nonce),), "the MDM nonce")
-    if not isinstance(nonce, _NONCE_COLLECTIONS):
-        raise UsageError(
-            "nonce must be bytes (the DeviceAttestationNonce sent to the device) or a list, tuple, "
-            f"set or frozenset of them, not {type(nonce).__name__}",
-            check="D1",
-        )
-    if not 1 <= len(nonce) <= _MAX_MDM_NONCES:
-        raise UsageError(
-            f"a nonce collection must hold 1 ... {_MAX_MDM_NONCES} nonces, found {len(nonce)}", check="D1"
-        )
-    entries: list[bytes] = []
-    for entry in nonce:
-        if not isinstance(entry, _ONE_NONCE):
-            raise UsageError(
-                f"every nonce of the collection must be bytes, found {type(entry).__name__}", check="D1"
-            )
-        entries.append(_mdm_nonce(entry))
-    return _Binding(tuple(entries), f"any of the {len(entries)} MDM nonces")
-
-
 def verify_device_properties(
     certificates: Sequence[bytes | x509.Certificate],
     nonce: MdmNonces,
@@ -418,7 +385,9 @@ def verify_device_properties(
     """
     with public_boundary(FORMAT):
         items = chain.certificate_items(certificates, what="certificates", check="A1", bad_item=UsageError)
-        binding = _mdm_nonces(nonce)
+        nonces = check_nonces(nonce, max_bytes=_MAX_MDM_NONCE, max_count=_MAX_MDM_NONCES)
+        what = "the MDM nonce" if len(nonces) == 1 else f"any of the {len(nonces)} MDM nonces"
+        binding = _Binding(nonces, what)
         trust = trust_from_arguments(FORMAT, roots, None, check_now(now))
         options = Options(require_nonce=check_flag("require_nonce", require_nonce))
         return _verify(items, binding, trust, options)

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import pathlib
 import plistlib
+import re
 import secrets
+import sys
+import types
 from typing import Any
 
 import pytest
@@ -304,3 +308,48 @@ def test_certificate_objects_and_a_set_of_nonces(fresh: testing.TestStatement) -
         certs, frozenset(_nonces(3, 1)) | {NONCE}, roots=list(fresh.roots["apple"]), now=NOW
     )
     assert identity.apple is not None and identity.apple.nonce == NONCE
+
+
+# --- docs/integrations/mdm.md runs as written ----------------------------------------------------
+
+DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "integrations" / "mdm.md"
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    blocks = re.findall(r"^```python\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE)
+    assert blocks
+    module = types.ModuleType("docs_mdm")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    for index, block in enumerate(blocks):
+        exec(compile(block, f"mdm.md[block {index}]", "exec", dont_inherit=True), module.__dict__)
+    return module.__dict__
+
+
+def test_doc_nonce_history_accepts_a_cached_answer(doc: dict[str, Any]) -> None:
+    mac, other = doc["NonceHistory"](), doc["NonceHistory"]()
+    doc["histories"].update({"mac": mac, "other": other})
+    earlier = NOW - dt.timedelta(days=3)
+    old_nonce = mac.issue(earlier)
+    other.issue(earlier)
+    cached = _attestation(old_nonce, earlier)
+    mac.issue(NOW)  # today's query, answered with the cached attestation
+    body = _device_information(cached)
+    roots = list(cached.roots["apple"])
+    answer = doc["device_information_answer"]("mac", body, roots=roots, now=NOW)
+    assert answer["attested_at_or_after"] == earlier
+    assert answer["serial_number"] == SERIAL and answer["provisioning_udid"] == PROVISIONING_UDID
+    # Another enrollment's history does not accept this Mac's answer.
+    with pytest.raises(ChallengeMismatchError):
+        doc["device_information_answer"]("other", body, roots=roots, now=NOW)
+    # Five days later (eight after the earlier nonce) it has left the window.
+    with pytest.raises(ChallengeMismatchError):
+        doc["device_information_answer"]("mac", body, roots=roots, now=NOW + dt.timedelta(days=5))
+
+
+def test_doc_history_prunes_old_nonces(doc: dict[str, Any]) -> None:
+    history = doc["NonceHistory"]()
+    first = history.issue(NOW - dt.timedelta(days=8))
+    history.issue(NOW)
+    assert first not in history.window(NOW)
+    assert len(history.issued) == 1
