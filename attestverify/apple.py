@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -35,7 +36,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import chain, describe, fields, keys, x509path
-from .arguments import check_flag, check_now, trust_from_arguments
+from .arguments import check_flag, check_nonces, check_now, trust_from_arguments
 from .asn1 import decode_der_integer, raw_extension
 from .context import Context
 from .errors import (
@@ -54,6 +55,7 @@ __all__ = [
     "AppleExtensions",
     "DecodedExtensions",
     "FORMAT",
+    "MdmNonces",
     "Options",
     "X5C_CHECKS",
     "decode_extensions",
@@ -84,6 +86,11 @@ OID_THIRD_PARTY_KEXTS = _P + "13.3"
 
 _LEAF_CURVES = frozenset({"secp256r1", "secp384r1"})  # Secure Enclave keys
 _MAX_MDM_NONCE = 32
+_MAX_MDM_NONCES = 1024
+
+OneNonce = bytes | bytearray | memoryview
+MdmNonces = OneNonce | Sequence[OneNonce] | AbstractSet[bytes]
+"""What `verify_device_properties` accepts as `nonce`: one nonce, or the nonces of the last 7 days."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +112,9 @@ class Options:
 
 @dataclass(frozen=True, slots=True)
 class _Binding:
-    """A6: the freshness code the leaf must carry and how to name it in errors."""
+    """A6: the freshness codes the leaf may carry (any one matches) and how to name them in errors."""
 
-    expected: bytes
+    expected: tuple[bytes, ...]
     what: str
 
 
@@ -264,7 +271,7 @@ def _check_leaf(leaf: x509.Certificate) -> ec.EllipticCurvePublicKey:
 
 
 def _check_nonce(found: bytes | None, binding: _Binding, *, require: bool) -> tuple[str, ...]:
-    """A6: the freshness code equals `binding.expected`; returns the relaxations used."""
+    """A6: the freshness code equals one of `binding.expected`; returns the relaxations used."""
     if not found:
         if require:
             raise ChallengeMismatchError(
@@ -272,7 +279,11 @@ def _check_nonce(found: bytes | None, binding: _Binding, *, require: bool) -> tu
                 check="A6",
             )
         return (NONCE_ABSENT,)
-    if not hmac.compare_digest(found, binding.expected):
+    # Every entry is compared, without early exit, so the time taken does not tell which one matched.
+    matched = False
+    for expected in binding.expected:
+        matched |= hmac.compare_digest(found, expected)
+    if not matched:
         raise ChallengeMismatchError(f"the Apple freshness code does not equal {binding.what}", check="A6")
     return ()
 
@@ -322,22 +333,13 @@ def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceI
             SHA-256 of the ACME token.
     """
     items = fields.get_bytes_list(att_stmt, "x5c", check="A1")
-    binding = _Binding(hashlib.sha256(ctx.token.encode("utf-8")).digest(), "SHA-256 of the ACME token")
+    binding = _Binding((hashlib.sha256(ctx.token.encode("utf-8")).digest(),), "SHA-256 of the ACME token")
     return _verify(items, binding, ctx.trust, Options.from_context(ctx))
-
-
-def _mdm_nonce(nonce: object) -> bytes:
-    if not isinstance(nonce, (bytes, bytearray, memoryview)):
-        raise UsageError("nonce must be bytes (the DeviceAttestationNonce sent to the device)", check="D1")
-    data = bytes(nonce)
-    if not 1 <= len(data) <= _MAX_MDM_NONCE:
-        raise UsageError(f"nonce must hold 1 ... {_MAX_MDM_NONCE} bytes, found {len(data)}", check="D1")
-    return data
 
 
 def verify_device_properties(
     certificates: Sequence[bytes | x509.Certificate],
-    nonce: bytes,
+    nonce: MdmNonces,
     *,
     roots: Sequence[x509.Certificate] | None = None,
     now: datetime | None = None,
@@ -346,14 +348,21 @@ def verify_device_properties(
     """Verify the chain an Apple device returns to an MDM `DevicePropertiesAttestation` query.
 
     The checks are those of `verify()` for format `apple` (A1-A7), except that the freshness code
-    (OID 1.2.840.113635.100.8.11.1) must equal `nonce` byte for byte: for MDM queries the device
+    (OID 1.2.840.113635.100.8.11.1) must equal a nonce byte for byte: for MDM queries the device
     places the raw `DeviceAttestationNonce`, whereas for ACME it places SHA-256(token). The binding
     caveat of the module docstring applies.
+
+    Within 7 days of its last attestation a device answers a DeviceInformation query with that
+    *cached* attestation, which carries the earlier nonce. Pass the nonces issued **to this
+    enrollment** in the last 7 days (never every nonce the server ever issued: one device's
+    attestation could then answer another device's query); the freshness code is compared in
+    constant time against every entry, and `identity.apple.nonce` holds the one that matched.
 
     Args:
         certificates: the DER certificates (or `x509.Certificate` objects) the device returned,
             leaf first, then "Apple Enterprise Attestation Sub CA 1".
-        nonce: the DeviceAttestationNonce the server sent, 1 ... 32 bytes.
+        nonce: the DeviceAttestationNonce the server sent (`bytes`, `bytearray` or `memoryview`,
+            1 ... 32 bytes), or a `list`, `tuple`, `set` or `frozenset` of 1 ... 1 024 of them.
         roots: trust anchors; `None` uses the bundled Apple Enterprise Attestation Root CA.
         now: tz-aware instant for validity checks; `None` is the current time.
         require_nonce: `False` accepts a leaf without freshness code (recorded as relaxation
@@ -363,19 +372,22 @@ def verify_device_properties(
         The verified identity (`format == "apple"`, serial number, UDID, `apple` details).
 
     Raises:
-        UsageError: `malformed`, D1: wrong argument types, a nonce not of 1 ... 32 bytes, bad
-            `roots`, a naive `now`, a non-`bool` `require_nonce`.
+        UsageError: `malformed`, D1: wrong argument types, a nonce not of 1 ... 32 bytes, a
+            nonce collection of another type, empty or over 1 024 entries, bad `roots`, a naive
+            `now`, a non-`bool` `require_nonce`.
         MalformedError: `malformed`: A1 (not 1 ... 10 certificates, an empty item), A2 (a
             certificate does not parse), A5 (serial number or UDID not UTF-8).
         UntrustedChainError: `untrusted-chain`, A3, the chain does not validate to the anchors
             at `now`; `rule` names the path rule (`"P1"` ... `"P10"`).
         PolicyError: `policy`, A4, the leaf is a CA or its key is not EC P-256/P-384.
         ChallengeMismatchError: `challenge-mismatch`, A6, the freshness code is absent (unless
-            relaxed) or differs from `nonce`.
+            relaxed) or equals none of the nonces.
     """
     with public_boundary(FORMAT):
         items = chain.certificate_items(certificates, what="certificates", check="A1", bad_item=UsageError)
-        binding = _Binding(_mdm_nonce(nonce), "the MDM nonce")
+        nonces = check_nonces(nonce, max_bytes=_MAX_MDM_NONCE, max_count=_MAX_MDM_NONCES)
+        what = "the MDM nonce" if len(nonces) == 1 else f"any of the {len(nonces)} MDM nonces"
+        binding = _Binding(nonces, what)
         trust = trust_from_arguments(FORMAT, roots, None, check_now(now))
         options = Options(require_nonce=check_flag("require_nonce", require_nonce))
         return _verify(items, binding, trust, options)

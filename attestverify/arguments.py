@@ -23,6 +23,7 @@ __all__ = [
     "check_flag",
     "check_identifier",
     "check_key_authorization",
+    "check_nonces",
     "check_now",
     "check_roots",
     "check_statement",
@@ -83,6 +84,40 @@ def check_certificates(value: object, what: str) -> tuple[x509.Certificate, ...]
         if not isinstance(item, x509.Certificate):
             raise UsageError(f"{what} must hold only x509.Certificate objects", check="D1")
     return items
+
+
+_ONE_NONCE = (bytes, bytearray, memoryview)
+_NONCE_COLLECTIONS = (list, tuple, set, frozenset)
+
+
+def _nonce_bytes(value: bytes | bytearray | memoryview, max_bytes: int) -> bytes:
+    data = bytes(value)
+    if not 1 <= len(data) <= max_bytes:
+        raise UsageError(f"a nonce must hold 1 ... {max_bytes} bytes, found {len(data)}", check="D1")
+    return data
+
+
+def check_nonces(nonce: object, *, max_bytes: int, max_count: int) -> tuple[bytes, ...]:
+    """D1: one nonce (`bytes`, `bytearray`, `memoryview`), or a `list`, `tuple`, `set` or
+    `frozenset` of 1 ... `max_count` of them; each of 1 ... `max_bytes` bytes. Other iterables
+    (generators, `dict`, `str`) are refused, so the caller's intent is never guessed."""
+    if isinstance(nonce, _ONE_NONCE):
+        return (_nonce_bytes(nonce, max_bytes),)
+    if not isinstance(nonce, _NONCE_COLLECTIONS):
+        raise UsageError(
+            f"nonce must be bytes or a list, tuple, set or frozenset of bytes, not {type(nonce).__name__}",
+            check="D1",
+        )
+    if not 1 <= len(nonce) <= max_count:
+        raise UsageError(
+            f"a nonce collection must hold 1 ... {max_count} nonces, found {len(nonce)}", check="D1"
+        )
+    entries: list[bytes] = []
+    for entry in nonce:
+        if not isinstance(entry, _ONE_NONCE):
+            raise UsageError(f"each nonce must be bytes, found {type(entry).__name__}", check="D1")
+        entries.append(_nonce_bytes(entry, max_bytes))
+    return tuple(entries)
 
 
 def check_flag(name: str, value: object) -> bool:

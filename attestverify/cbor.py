@@ -37,6 +37,7 @@ __all__ = [
     "decode_attestation_object",
     "decode_inner_bstr",
     "decode_statement",
+    "strict_base64url",
 ]
 
 MAX_BYTES = 65536
@@ -281,25 +282,34 @@ def _check_mapping(statement: Mapping[object, object]) -> None:
             raise MalformedError(f"attStmt byte strings exceed {MAX_BYTES} bytes in total", check="D2")
 
 
-def _from_base64url(text: str) -> bytes:
-    if not 1 <= len(text) <= MAX_TEXT:
-        raise MalformedError(f"base64url statement must hold 1 ... {MAX_TEXT} characters", check="D2")
+def strict_base64url(text: str, *, check: str, what: str, max_chars: int) -> bytes:
+    """Decode unpadded base64url under the strict `str` rules of SPEC §3.2.
+
+    1 ... `max_chars` characters of `A-Z a-z 0-9 - _` only (no `=`, no whitespace), length mod 4
+    not 1, and the unused low bits of the last character zero, so one byte string has exactly one
+    accepted spelling. Shared by `verify()` (D2) and `verify_csr()` (C1).
+
+    Raises:
+        MalformedError: with `check`, naming `what`, when a rule fails.
+    """
+    if not 1 <= len(text) <= max_chars:
+        raise MalformedError(f"base64url {what} must hold 1 ... {max_chars} characters", check=check)
     if not _BASE64URL.fullmatch(text):
         raise MalformedError(
-            "base64url statement holds a character outside A-Z a-z 0-9 - _ (no padding, no whitespace)",
-            check="D2",
+            f"base64url {what} holds a character outside A-Z a-z 0-9 - _ (no padding, no whitespace)",
+            check=check,
         )
     rest = len(text) % 4
     if rest == 1:
-        raise MalformedError("base64url statement length is 1 mod 4", check="D2")
+        raise MalformedError(f"base64url {what} length is 1 mod 4", check=check)
     # A non-zero unused low bit would let many strings decode to the same bytes.
     unused = 0x0F if rest == 2 else 0x03 if rest == 3 else 0
     if _ALPHABET.index(text[-1]) & unused:
-        raise MalformedError("base64url statement has non-zero unused bits", check="D2")
+        raise MalformedError(f"base64url {what} has non-zero unused bits", check=check)
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):  # unreachable after the checks above
-        raise MalformedError("statement is not base64url", check="D2") from None
+        raise MalformedError(f"{what} is not base64url", check=check) from None
 
 
 def _from_buffer(buffer: bytes | bytearray | memoryview) -> bytes:
@@ -331,7 +341,7 @@ def decode_statement(statement: object) -> object:
         _check_mapping(statement)
         return statement
     if isinstance(statement, str):
-        data = _from_base64url(statement)
+        data = strict_base64url(statement, check="D2", what="statement", max_chars=MAX_TEXT)
     elif isinstance(statement, (bytes, bytearray, memoryview)):
         data = _from_buffer(statement)
     else:

@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from . import csrpolicy
 from .asn1 import HARDWARE_MODULE_NAME_OID, PERMANENT_IDENTIFIER_OID, san_identities
+from .cbor import strict_base64url
 from .errors import (
     BadSignatureError,
     IdentifierMismatchError,
@@ -44,6 +45,9 @@ CsrInput = x509.CertificateSigningRequest | bytes | bytearray | memoryview | str
 _MAX_CSR = 65536  # bytes of DER or PEM; real CSRs are below 4 KiB
 _PEM_MARK = b"-----BEGIN"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ((?:NEW )?CERTIFICATE REQUEST)-----[A-Za-z0-9+/=\s]*-----END \1-----")
+_PEM_TEXT = "-----BEGIN"
+_ASCII_WHITESPACE = " \t\n\r\f\v"  # what bytes.lstrip() strips, so str and bytes PEM agree
+_MAX_CSR_TEXT = 87382  # characters: the unpadded base64url of _MAX_CSR bytes
 # PKCS#9 extensionRequest and Microsoft's msExtReq. `cryptography` reads only the first such
 # attribute and ignores the others, while e.g. Go's x509 merges every extensionRequest: with two,
 # a CA could issue a SAN that C6/C8 never saw.
@@ -81,28 +85,39 @@ def _check_arguments(
         raise UsageError("match_identity=False needs identifier= (the order's identifier)", check="D1")
 
 
+def _from_text(csr: str) -> tuple[bytes, bool]:
+    """C1 for a `str` CSR: PEM when its first non-whitespace characters are `-----BEGIN`, else the
+    unpadded base64url DER of the ACME finalize payload's `csr` member (strict `str` rules)."""
+    if len(csr) > _MAX_CSR_TEXT:
+        raise MalformedError(f"CSR is longer than {_MAX_CSR_TEXT} characters", check="C1")
+    if csr.lstrip(_ASCII_WHITESPACE).startswith(_PEM_TEXT):
+        try:
+            return csr.encode("ascii"), True
+        except UnicodeEncodeError:
+            raise MalformedError("a PEM CSR must be ASCII", check="C1") from None
+    return strict_base64url(csr, check="C1", what="CSR", max_chars=_MAX_CSR_TEXT), False
+
+
 def _load(csr: object) -> x509.CertificateSigningRequest:
     """C1: the CSR object, DER or PEM, with its key and extensions decodable."""
     if isinstance(csr, x509.CertificateSigningRequest):
         request = csr
     else:
         if isinstance(csr, str):
-            if len(csr) > _MAX_CSR:
-                raise MalformedError(f"CSR is longer than {_MAX_CSR} characters", check="C1")
-            try:
-                data = csr.encode("ascii")
-            except UnicodeEncodeError:
-                raise MalformedError("a PEM CSR must be ASCII", check="C1") from None
+            data, pem = _from_text(csr)
         elif isinstance(csr, (bytes, bytearray, memoryview)):
             data = bytes(csr)
+            pem = data.lstrip().startswith(_PEM_MARK)
         else:
-            raise UsageError("csr must be an x509.CertificateSigningRequest, DER or PEM", check="D1")
+            raise UsageError(
+                "csr must be an x509.CertificateSigningRequest, DER or PEM bytes, or a str", check="D1"
+            )
         if not data or len(data) > _MAX_CSR:
             raise MalformedError(f"CSR must be 1 ... {_MAX_CSR} bytes", check="C1")
         try:
-            if data.lstrip().startswith(_PEM_MARK):
-                # Exactly one CSR block and nothing else but whitespace (SPEC v2 §2.4): cryptography
-                # stops at the first block and ignores whatever follows it.
+            if pem:
+                # Exactly one CSR block and nothing else but whitespace: cryptography stops at
+                # the first block and ignores whatever follows it.
                 if _PEM_BLOCK.fullmatch(data.strip()) is None:
                     raise MalformedError(
                         "a PEM CSR must be exactly one CERTIFICATE REQUEST block", check="C1"
@@ -239,7 +254,10 @@ def verify_csr(
 
     Args:
         identity: the `DeviceIdentity` that `verify()` returned for the order's challenge.
-        csr: an `x509.CertificateSigningRequest`, or its DER or PEM (`bytes` or `str`).
+        csr: an `x509.CertificateSigningRequest`; its DER or PEM as `bytes`; or a `str`: PEM
+            when its first non-whitespace characters are `-----BEGIN`, else the unpadded
+            base64url DER of the ACME finalize payload's `csr` member (alphabet `A-Z a-z 0-9 - _`,
+            no `=`, no whitespace, length mod 4 not 1, zero unused bits).
         identifier: the order's identifier value. Pass it at finalize: without it the subject CN
             and the identity SANs are not tied to the order.
         identifier_type: the order identifier's ACME type (`"permanent-identifier"` or
@@ -260,8 +278,8 @@ def verify_csr(
             non-`str` `identifier`, unknown `identifier_type`, non-`bool` flags, both
             `require_identifier_in_csr` and `forbid_identifier_in_csr`, or
             `match_identity=False` without `identifier`.
-        MalformedError: `malformed`, C1: the CSR is empty, over 64 KiB, does not parse (PEM: not
-            exactly one block and whitespace), has
+        MalformedError: `malformed`, C1: the CSR is empty, over 64 KiB, not strict base64url
+            (a non-PEM `str`), does not parse (PEM: not exactly one block and whitespace), has
             undecodable extensions or key, carries two extensionRequest attributes, or an
             identity SAN does not decode.
         BadSignatureError: `bad-signature`, C2: the CSR self-signature does not verify.

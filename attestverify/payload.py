@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Union
 
-from .errors import MalformedError, public_boundary
+from .errors import MalformedError, public_boundary, quote, shown
 
 __all__ = ["MAX_PAYLOAD_BYTES", "MAX_JSON_DEPTH", "parse_challenge_payload"]
 
@@ -23,6 +23,8 @@ MAX_JSON_DEPTH = 64
 """Deepest accepted JSON nesting; the real payload is one flat object."""
 
 _MEMBER = "attObj"
+_ERROR = "error"  # what an Apple client sends instead when the device could not attest
+_ERROR_QUOTE = 64  # bytes of the device's error text quoted in the message
 # JSON strings, unrolled-loop form. An unterminated string runs to the end of the text (with an
 # optional lone backslash): if it could fail, `sub` would retry at every later quote and rescan
 # to the end, quadratic on `"\"\"\"...`. JSON rejects such a text anyway.
@@ -85,11 +87,25 @@ def _as_text(payload: object) -> str:
     raise _fail(f"the payload must be bytes, str or a mapping, not {type(payload).__name__}")
 
 
+def _device_error(value: object) -> MalformedError:
+    """J1 for a payload carrying `"error"`: the client reports that attestation failed."""
+    if isinstance(value, str):
+        text = shown(value, _ERROR_QUOTE)
+    elif isinstance(value, (bytes, bytearray)):  # only from a caller's Mapping
+        text = f"{quote(bytes(value), _ERROR_QUOTE)} (hex)"
+    else:
+        text = f"of type {type(value).__name__}"
+    return _fail(f"the client reports that the device could not attest: error {text}")
+
+
 def _att_obj(top: object) -> str:
     if not isinstance(top, Mapping):
         raise _fail("the payload must be a JSON object")
     if isinstance(top, _Ambiguous):
         raise _fail("the payload names 'attObj' more than once")
+    if _ERROR in top:
+        # Even beside an attObj: a client that says attestation failed must not be verified.
+        raise _device_error(top[_ERROR])
     if _MEMBER not in top:
         raise _fail("the payload has no 'attObj' member")
     value = top[_MEMBER]
@@ -102,8 +118,10 @@ def parse_challenge_payload(payload: Payload) -> str:
     """Return the `attObj` string of an ACME `device-attest-01` challenge response payload.
 
     The payload is the JWS payload POSTed to the challenge URL, `{"attObj": "<base64url>"}`.
-    Other members (including `"error"`) are ignored. The returned string is not checked here;
-    pass it to `verify()`, which enforces the base64url rules (check D2).
+    Other members are ignored, except `"error"`: what an Apple client sends when attestation
+    failed on the device. It fails with its text quoted (at most 64 bytes), even beside an
+    `attObj`. The returned string is not checked here; pass it to `verify()`, which enforces the
+    base64url rules (check D2).
 
     Args:
         payload: the JSON payload as UTF-8 `bytes` or `str` (at most 1 MiB, nesting at most 64
@@ -114,7 +132,8 @@ def parse_challenge_payload(payload: Payload) -> str:
 
     Raises:
         MalformedError: (check J1) the payload is not UTF-8, too large, not JSON, nests too
-            deeply, is not an object, names `attObj` twice, or `attObj` is missing or not a string.
+            deeply, is not an object, names `attObj` twice, carries an `"error"` member, or
+            `attObj` is missing or not a string.
     """
     # A hostile Mapping may raise anything; the API promises our errors, here with check J1.
     with public_boundary(wrap=_unexpected):

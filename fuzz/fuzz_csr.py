@@ -3,11 +3,14 @@
 The identity is built from `fuzz/seeds/_pki/csr-identity.json` (its key signed the seed CSRs).
 Byte 0 picks the options (identifier, identifier_type, match_identity, allow_other_sans,
 require/forbid identifier in CSR). A CSR accepted must carry the identity's key and a valid
-self-signature (checked independently with `cryptography`): anything else is a forgery.
+self-signature (checked independently with `cryptography`): anything else is a forgery. A body
+that is not PEM is also passed as the finalize payload's `str` form (unpadded base64url): the
+outcome must be the same as for the bytes.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from typing import Any
@@ -65,13 +68,25 @@ def test_one_input(data: bytes) -> None:
         kwargs["identifier"] = identifiers[(b0 >> 1) % len(identifiers)]
     if b0 & 0x80:
         kwargs["identifier_type"] = "permanent-identifier" if b0 & 0x04 else "hardware-module"
+    outcome = _outcome(identity, body, kwargs)
+    if not body.lstrip().startswith(b"-----BEGIN"):
+        text = base64.urlsafe_b64encode(body).rstrip(b"=").decode("ascii")
+        if _outcome(identity, text, kwargs) != outcome:
+            raise common.Finding("verify_csr judged the base64url str unlike the same DER bytes")
+    if outcome is None and not _independent_ok(body, identity):
+        raise common.Finding("verify_csr accepted a CSR without the identity key or a valid signature")
+
+
+def _outcome(
+    identity: DeviceIdentity, csr: bytes | str, kwargs: dict[str, Any]
+) -> tuple[str, str | None] | None:
+    """`None` when `csr` is accepted, else the failure's (code, check)."""
     try:
-        attestverify.verify_csr(identity, body, **kwargs)
+        attestverify.verify_csr(identity, csr, **kwargs)
     except attestverify.AttestationError as err:
         common.check_error(err)
-        return
-    if not _independent_ok(body, identity):
-        raise common.Finding("verify_csr accepted a CSR without the identity key or a valid signature")
+        return err.code, err.check
+    return None
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Harness: `attestverify.parse_challenge_payload` (SPEC §2.6, check J1).
 
 Byte 0 picks bytes or text input. An accepted payload must be a JSON object whose single
-`attObj` member is the returned string (cross-checked with the standard `json` module).
+`attObj` member is the returned string (cross-checked with the standard `json` module) and that
+carries no `"error"` member (SPEC v2 §2.6).
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ def test_one_input(data: bytes) -> None:
     if not isinstance(result, str):
         raise common.Finding(f"returned {type(result).__name__}")
     try:
-        reference = json.loads(payload)["attObj"]
+        decoded = json.loads(payload)
+        reference = decoded["attObj"]
     except Exception as exc:
         raise common.Finding(f"accepted a payload json rejects: {exc!r}"[:300]) from exc
+    if "error" in decoded:
+        raise common.Finding("accepted a payload carrying an error member")
     if reference != result:
         raise common.Finding("returned attObj differs from json's")
 

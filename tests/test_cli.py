@@ -47,7 +47,7 @@ def files(tmp_path: pathlib.Path) -> dict[str, pathlib.Path]:
     paths = {
         "cbor": statement,
         "b64": b64 + b"\n",
-        "payload": json.dumps({"attObj": b64.decode(), "error": "ignored"}).encode(),
+        "payload": json.dumps({"attObj": b64.decode(), "extra": "ignored"}).encode(),
         "root": _pem(root_cert.cert),
         # A PEM file may hold several certificates; an unrelated one does no harm.
         "roots2": _pem(root("Unrelated Root").cert, root_cert.cert),
@@ -213,6 +213,7 @@ def test_payload_without_att_obj_exit_1(
     code, _, err = run(capsys, *verify_args(path))
     assert code == 1
     assert err.startswith("malformed (J1): ")
+    assert "'device refused'" in err  # the device's reason is quoted (SPEC v2 §2.6)
 
 
 def test_unsupported_format_exit_1(

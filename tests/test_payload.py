@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attestverify.errors import AttestationError, MalformedError
+from attestverify.errors import AttestationError, MalformedError, UsageError
 from attestverify.payload import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, parse_challenge_payload
 
 ATT_OBJ = "o2NmbXRlYXBwbGVnYXR0U3RtdKA"
@@ -32,9 +32,62 @@ def test_returns_att_obj_for_every_input_form(payload: object) -> None:
     assert parse_challenge_payload(payload) == ATT_OBJ  # type: ignore[arg-type]
 
 
-def test_other_members_are_ignored_including_error() -> None:
-    payload = {"attObj": ATT_OBJ, "error": {"type": "urn:x", "detail": "device says no"}, "extra": [1, 2]}
+def test_other_members_are_ignored() -> None:
+    payload = {"attObj": ATT_OBJ, "errors": "not the error member", "extra": [1, 2], "Error": None}
     assert parse_challenge_payload(json.dumps(payload)) == ATT_OBJ
+
+
+# --- the "error" member (SPEC v2 §2.6): an Apple client reports a failed attestation ----------
+
+DEVICE_ERROR = "The operation couldn't be completed. (MDMErrorDomain error 12067.)"
+
+
+@pytest.mark.parametrize("with_att_obj", [False, True], ids=["alone", "beside-attObj"])
+@pytest.mark.parametrize("form", ["json", "mapping"])
+def test_error_string_is_j1_quoting_it(with_att_obj: bool, form: str) -> None:
+    obj: dict[str, object] = {"error": DEVICE_ERROR}
+    if with_att_obj:
+        obj["attObj"] = ATT_OBJ
+    error = _j1(json.dumps(obj) if form == "json" else obj)
+    assert error.check == "J1"
+    assert not isinstance(error, UsageError)
+    assert "could not attest" in error.message
+    assert repr(DEVICE_ERROR.encode()[:64].decode()) in error.message
+    assert error.acme_problem()["type"] == "urn:ietf:params:acme:error:badAttestationStatement"
+
+
+def test_error_text_is_quoted_at_most_64_bytes() -> None:
+    text = "é" * 40 + "TAIL"  # 84 UTF-8 bytes; the cut falls inside no character
+    message = _j1({"error": text, "attObj": ATT_OBJ}).message
+    assert repr("é" * 32) + "..." in message
+    assert "TAIL" not in message
+
+
+def test_error_control_characters_are_escaped() -> None:
+    message = _j1('{"error": "line1\\nline2\\u0000"}').message
+    assert "line1\\nline2\\x00" in message  # repr() escapes, so the message stays one line
+    assert "\n" not in message and "\x00" not in message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, 0, True, [], ["x"], {"detail": "device says no"}, ""],
+    ids=["null", "int", "bool", "empty-list", "list", "object", "empty-string"],
+)
+@pytest.mark.parametrize("with_att_obj", [False, True], ids=["alone", "beside-attObj"])
+def test_error_of_any_value_is_j1(value: object, with_att_obj: bool) -> None:
+    obj: dict[str, object] = {"error": value}
+    if with_att_obj:
+        obj["attObj"] = ATT_OBJ
+    message = _j1(json.dumps(obj)).message
+    assert _j1(obj).message == message
+    assert "could not attest" in message
+    assert (repr("") if value == "" else f"of type {type(value).__name__}") in message
+
+
+def test_error_bytes_from_a_mapping_is_quoted_as_hex() -> None:
+    message = _j1({"error": b"\xff" * 80}).message
+    assert "ff" * 64 + "... (hex)" in message
 
 
 def test_att_obj_is_returned_unchecked() -> None:
@@ -179,7 +232,7 @@ _JSON = st.recursive(
 @given(st.dictionaries(st.sampled_from(["attObj", "error", "x"]), _JSON, max_size=3))
 def test_any_json_object_follows_the_rule(obj: dict[str, object]) -> None:
     text = json.dumps(obj)
-    if isinstance(obj.get("attObj"), str):
+    if "error" not in obj and isinstance(obj.get("attObj"), str):
         assert parse_challenge_payload(text) == obj["attObj"]
         assert parse_challenge_payload(cast("Mapping[object, object]", obj)) == obj["attObj"]
     else:

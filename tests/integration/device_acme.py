@@ -2,8 +2,8 @@
 
 `acme` knows dns and ip identifiers and the RFC 8555 challenges only: these classes add the
 `permanent-identifier` / `hardware-module` identifier types, the `device-attest-01` challenge
-and its response `{"attObj": ...}`, and an order for device identifiers (`ClientV2.new_order`
-derives dns/ip identifiers from the CSR, which has none here).
+and its response `{"attObj": ...}` (or a device's `{"error": ...}`), and an order for device
+identifiers (`ClientV2.new_order` derives dns/ip identifiers from the CSR, which has none here).
 """
 
 from __future__ import annotations
@@ -24,6 +24,16 @@ class DeviceAttest01Response(challenges.ChallengeResponse):
 
     typ = "device-attest-01"
     att_obj: str = field("attObj")
+
+
+class DeviceAttest01Error(challenges.ChallengeResponse):
+    """What an Apple client posts instead when the device could not attest: `{"error": "..."}`.
+
+    Not registered: `DeviceAttest01Response` is the type's response class; this one is only sent.
+    """
+
+    typ = "device-attest-01"
+    error: str = field("error")
 
 
 @challenges.Challenge.register

@@ -3,7 +3,8 @@
 For each format: order -> challenge -> finalize -> a certificate whose key is the attested key;
 then the negative paths reach the client with the right problem types: a statement bound to
 another token (challenge invalid, badAttestationStatement), a CSR with another key (badCSR), and
-an order for an identifier the device did not attest (rejectedIdentifier subproblem). The
+an order for an identifier the device did not attest (rejectedIdentifier subproblem), and a
+device's `{"error": ...}` payload (badAttestationStatement quoting it). The
 identity travels from challenge to finalize as a record (no second verification).
 """
 
@@ -161,3 +162,18 @@ def test_identifier_not_attested_is_rejected_identifier(client: Client, a2c_serv
     error = _challenge_error(authz)
     assert error.typ == "urn:ietf:params:acme:error:badAttestationStatement"
     assert [s.typ for s in error.subproblems or []] == ["urn:ietf:params:acme:error:rejectedIdentifier"]
+
+
+def test_device_error_payload_is_bad_attestation_statement(client: Client, a2c_server: Any) -> None:
+    # An Apple client that could not attest posts {"error": ...}: the challenge fails with the
+    # device's text quoted in the problem (SPEC v2 §2.6, J1).
+    from integration.device_acme import DeviceAttest01Error, device_challenge, new_device_order
+
+    order = new_device_order(client.acme, "permanent-identifier", _identifier("apple", ""), b"")
+    challb = device_challenge(order)
+    client.acme.answer_challenge(challb, DeviceAttest01Error(error="attestation unavailable: no network"))
+    authz = _poll_authz(client, order.authorizations[0], time.monotonic() + 10)
+    assert authz.body.status.name == "invalid"
+    error = _challenge_error(authz)
+    assert error.typ == "urn:ietf:params:acme:error:badAttestationStatement"
+    assert "'attestation unavailable: no network'" in error.detail

@@ -14,17 +14,19 @@ the numbers match docs/integrations/acme2certifier.md:
    (`Challenge._perform_challenge_validation(name, _payload)`); we keep it for the validator, with
    the challenge's order and authorization names.
 5. lower-cased keys: acme2certifier lower-cases every JSON key of a payload (`dkeys_lower`), so
-   `attObj` arrives as `attobj`; the validator reads that spelling (the value is untouched).
+   `attObj` arrives as `attobj`; the validator restores that one key and passes the payload to
+   `attestverify.parse_challenge_payload` (which also turns a client's `"error"` into J1).
 6. challenge errors under sqlite: the wsgi DB handler's `challenge_update` never writes
    `validation_error`, so an invalid challenge carries no problem; we write the column.
 7. finalize: the CSR check compares CN/SAN with the order's dns/ip identifiers
    (`Certificate._validate_csr_against_order`); for device identifiers we restore the stored
-   identity records and run `attestverify.verify_csr` (key, identifier and SAN binding).
+   identity records and run `attestverify.verify_csr` (key, identifier and SAN binding) on the
+   finalize payload's `csr` member as the client sent it: `Order._finalize_csr` keeps it for us,
+   because acme2certifier recodes it into padded standard base64 (`b64_url_recode`) first.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
@@ -78,13 +80,13 @@ class DeviceAttestValidator(ChallengeValidator):  # type: ignore[misc]
             pending = _pending.pop(context.challenge_name, None)
         if pending is None:
             return ValidationResult(success=False, invalid=True, error_message="no challenge payload")
-        payload = pending["payload"]
-        att_obj = payload.get("attobj", payload.get("attObj"))  # adapter 5
+        # adapter 5: restore the one key the strict parser reads; "error" is lower case already
+        payload = {("attObj" if key == "attobj" else key): value for key, value in pending["payload"].items()}
         key_authorization = f"{context.token}.{context.jwk_thumbprint}"
         id_type = context.authorization_type
         try:
             identity = attestverify.verify(
-                attestverify.parse_challenge_payload({"attObj": att_obj}),
+                attestverify.parse_challenge_payload(payload),
                 key_authorization,
                 _roots(),
                 identifier=context.authorization_value,
@@ -181,13 +183,21 @@ def _patch_validation_error() -> None:  # adapter 6
     wsgi_handler.DBstore.challenge_update = update
 
 
-def _csr_der(csr: str) -> bytes:
-    text = csr.strip().replace("-", "+").replace("_", "/")
-    return base64.b64decode(text + "=" * (-len(text) % 4))
+_payload_csr: dict[str, str] = {}  # order name -> the finalize payload's `csr` member
 
 
 def _patch_finalize() -> None:  # adapter 7
     original = a2c_certificate.Certificate._validate_csr_against_order
+    original_finalize = a2c_order.Order._finalize_csr
+
+    def finalize(self: Any, order_name: str, payload: dict[str, str], header: Any = None) -> Any:
+        with _lock:
+            _payload_csr[order_name] = payload["csr"]
+        try:
+            return original_finalize(self, order_name, payload, header)
+        finally:
+            with _lock:
+                _payload_csr.pop(order_name, None)
 
     def check(self: Any, certificate_name: str, csr: str) -> bool:
         order = self._get_certificate_info(certificate_name).get("order")
@@ -198,7 +208,10 @@ def _patch_finalize() -> None:  # adapter 7
         if len(device) != len(identifiers):
             return False  # never mix device and dns/ip identifiers in one certificate
         records = store.load(order)
-        der = _csr_der(csr)
+        with _lock:
+            payload_csr = _payload_csr.get(order)
+        if payload_csr is None:
+            return False
         for ident in device:
             matching = [r for t, v, r in records if t == ident["type"].lower() and v == ident["value"]]
             if len(matching) != 1:
@@ -206,7 +219,7 @@ def _patch_finalize() -> None:  # adapter 7
             try:
                 attestverify.verify_csr(
                     attestverify.DeviceIdentity.from_record(matching[0]),
-                    der,
+                    payload_csr,
                     identifier=ident["value"],
                     identifier_type=ident["type"].lower(),
                 )
@@ -215,6 +228,7 @@ def _patch_finalize() -> None:  # adapter 7
                 return False
         return True
 
+    a2c_order.Order._finalize_csr = finalize
     a2c_certificate.Certificate._validate_csr_against_order = check
 
 
