@@ -191,8 +191,8 @@ def section_cold(out: Report, case: object, runs: int) -> system.ColdStart:
         f"| first `verify()` in the process | {cold.first_verify_ms:.2f} |",
         f"| second `verify()` | {cold.second_verify_ms:.2f} |",
         "",
-        f"Heaviest direct imports of attestverify (cumulative ms): {heavy}. Modules loaded after "
-        f"import and two calls: {cold.modules}.",
+        f"Where the import time goes (self ms of the subtree, by top-level package, one run): {heavy}. "
+        f"Modules in `sys.modules` after the import and two calls: {cold.modules}.",
         "",
     )
     return cold
@@ -225,28 +225,27 @@ def section_concurrency(
         "## Threads and processes",
         "",
         f"The same {total:,} `verify()` calls run by 1 thread, by 8 threads ({total // 8:,} each) and "
-        f"by {cores} forked processes (one per core; start-up excluded). Calls per second, medians of "
-        f"{repeat} alternated runs for the threads.",
+        f"by {cores} forked processes (one per core, warmed up, start-up excluded), the three "
+        f"alternated {repeat} times; calls per second, medians. Load average at start: {_load()}.",
         "",
         f"| statement | 1 thread /s | 8 threads /s | 8 / 1 | {cores} processes /s | processes / 1 |",
         "|---|---:|---:|---:|---:|---:|",
     )
-    scaling = {}
+    ratios = {}
     for c in candidates:
-        one, eight = system.threads_throughput(c.verify, total, repeat)
-        procs = system.processes_throughput(c.verify, total, cores)
-        scaling[c.label] = eight / one
+        s = system.scaling(c.verify, total, cores, repeat)
+        ratios[c.label] = s.eight_threads / s.one_thread
         cells = [
             c.label,
-            f"{one:,.0f}",
-            f"{eight:,.0f}",
-            f"{eight / one:.2f}",
-            f"{procs:,.0f}",
-            f"{procs / one:.2f}",
+            f"{s.one_thread:,.0f}",
+            f"{s.eight_threads:,.0f}",
+            f"{s.eight_threads / s.one_thread:.2f}",
+            f"{s.processes:,.0f}",
+            f"{s.processes / s.one_thread:.2f}",
         ]
         out.add(_row(*cells))
-    out.add("")
-    return scaling
+    out.add("", f"Load average at the end: {_load()} (above {cores}, other jobs shared the cores).", "")
+    return ratios
 
 
 def section_targets(  # noqa: PLR0917 - one argument per section
@@ -362,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         rss = section_rss(out, candidates, rss_calls, rss_calls < 100_000)
     scaling = None
     if "concurrency" not in args.skip:
-        scaling = section_concurrency(out, candidates, 400 if args.quick else 2_000, 1 if args.quick else 3)
+        scaling = section_concurrency(out, candidates, 400 if args.quick else 1_000, 1 if args.quick else 5)
     section_targets(out, ratios, speedup, cold, rss, scaling)
     out.add(*METHOD.splitlines())
     if args.write_docs:

@@ -47,7 +47,7 @@ class ColdStart:
     first_verify_ms: float  # median of the first verify() in a fresh process
     second_verify_ms: float  # ... and of the second one
     modules: int  # sys.modules after import + two verify()
-    heavy: list[tuple[str, float]]  # top cumulative sub-imports (ms) of one -X importtime run
+    heavy: list[tuple[str, float]]  # self ms of the import subtree by top-level package (one run)
     runs: int
 
 
@@ -61,7 +61,8 @@ _IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 
 
 def importtime(python: str = sys.executable) -> tuple[float, list[tuple[str, float]]]:
-    """Cumulative ms of `attestverify` under `-X importtime`, and its heaviest direct children."""
+    """Cumulative ms of `attestverify` under `-X importtime`, and the self time of its import
+    subtree summed by top-level package (attestverify itself, cryptography, pyasn1, ...)."""
     out = subprocess.run(
         [python, "-X", "importtime", "-c", "import attestverify"],
         capture_output=True,
@@ -74,19 +75,20 @@ def importtime(python: str = sys.executable) -> tuple[float, list[tuple[str, flo
     for line in out.splitlines():
         match = _IMPORTTIME.match(line)
         if match:
-            rows.append((match.group(4), int(match.group(2)) / 1000, len(match.group(3))))
-    total = next(ms for name, ms, _ in rows if name == "attestverify")
-    # Children of attestverify are listed before it, one indent level deeper.
-    index = next(i for i, (name, _, _) in enumerate(rows) if name == "attestverify")
-    depth = rows[index][2]
-    children: list[tuple[str, float]] = []
-    for name, ms, indent in reversed(rows[:index]):
+            rows.append(
+                (match.group(4), int(match.group(1)) / 1000, int(match.group(2)) / 1000, len(match.group(3)))
+            )
+    index = next(i for i, row in enumerate(rows) if row[0] == "attestverify")
+    depth = rows[index][3]
+    by_package: dict[str, float] = {"attestverify": rows[index][1]}
+    # The subtree is listed before its root, every row one or more levels deeper.
+    for name, self_ms, _cumulative, indent in reversed(rows[:index]):
         if indent <= depth:
             break
-        if indent == depth + 2:
-            children.append((name, ms))
-    children.sort(key=lambda item: -item[1])
-    return total, children[:8]
+        package = name.split(".", 1)[0]
+        by_package[package] = by_package.get(package, 0.0) + self_ms
+    ranked = sorted(by_package.items(), key=lambda item: -item[1])
+    return rows[index][2], ranked[:8]
 
 
 def cold_start(case: object, runs: int) -> ColdStart:
@@ -190,13 +192,22 @@ def _threads_once(call: Callable[[], object], total: int, threads: int) -> float
     return per * threads / (time.perf_counter() - start)
 
 
-def threads_throughput(call: Callable[[], object], total: int, repeat: int) -> tuple[float, float]:
-    """(calls/s with 1 thread, with 8 threads), same total work, alternated, medians."""
-    one, eight = [], []
+@dataclass(frozen=True)
+class Scaling:
+    one_thread: float  # calls/s, medians over the repeats
+    eight_threads: float
+    processes: float
+
+
+def scaling(call: Callable[[], object], total: int, processes: int, repeat: int) -> Scaling:
+    """1 thread, 8 threads and `processes` forked processes on the same `total` calls, alternated
+    `repeat` times (so slow phases of a shared machine hit all three alike); medians of calls/s."""
+    one, eight, procs = [], [], []
     for _ in range(repeat):
         one.append(_threads_once(call, total, 1))
         eight.append(_threads_once(call, total, 8))
-    return statistics.median(one), statistics.median(eight)
+        procs.append(processes_throughput(call, total, processes))
+    return Scaling(statistics.median(one), statistics.median(eight), statistics.median(procs))
 
 
 _WORK: Callable[[], object] | None = None  # inherited by forked workers
