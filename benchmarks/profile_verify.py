@@ -49,15 +49,14 @@ def profile(call: object, calls: int) -> pstats.Stats:
 def report(label: str, stats: pstats.Stats, calls: int, top: int) -> list[str]:
     entries = stats.stats  # type: ignore[attr-defined]
     total = sum(tt for (_cc, _nc, tt, _ct, _callers) in entries.values())
-    lines = [f"\n## {label}: {total / calls * 1e6:.0f} µs per call under cProfile\n"]
+    lines = [f"{label}: {total / calls * 1e6:.0f} µs per call under cProfile", ""]
     lines.append(f"self time (tottime), top {top}:")
     by_self = sorted(entries.items(), key=lambda item: -item[1][2])[:top]
     for func, (_cc, ncalls, tt, _ct, _callers) in by_self:
         lines.append(f"  {tt / calls * 1e6:8.1f} µs  {ncalls / calls:6.1f}x  {_where(func)}")
     lines.append(f"\nattestverify functions by inclusive time (cumtime), top {top}:")
-    ours = [
-        item for item in entries.items() if "attestverify" in item[0][0] and "benchmarks" not in item[0][0]
-    ]
+    package = str(ROOT / "attestverify")
+    ours = [item for item in entries.items() if item[0][0].startswith(package)]
     for func, (_cc, ncalls, _tt, ct, _callers) in sorted(ours, key=lambda item: -item[1][3])[:top]:
         lines.append(f"  {ct / calls * 1e6:8.1f} µs  {ncalls / calls:6.1f}x  {_where(func)}")
     return lines
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(50):
             candidate.verify()
         stats = profile(candidate.verify, args.calls)
-        print("\n".join(report(candidate.label, stats, args.calls, args.top)))
+        print("\n## " + "\n".join(report(candidate.label, stats, args.calls, args.top)))
     return 0
 
 

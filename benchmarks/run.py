@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 import cryptography  # noqa: E402
 import formats  # noqa: E402
 import peers  # noqa: E402
+import profile_verify  # noqa: E402
 import system  # noqa: E402
 import timing  # noqa: E402
 
@@ -285,6 +286,22 @@ def section_targets(  # noqa: PLR0917 - one argument per section
     out.add("")
 
 
+def section_profile(out: Report, candidates: list[formats.Candidates], calls: int) -> None:
+    out.add(
+        "## Profile",
+        "",
+        f"cProfile over {calls} `verify()` calls per statement (`python benchmarks/profile_verify.py` "
+        "prints more). cProfile charges a fixed cost to every Python-level call, so Python code looks "
+        "dearer than it is; read the ranking, and the floors above for the real remainder.",
+        "",
+    )
+    for c in candidates:
+        for _ in range(20):
+            c.verify()
+        stats = profile_verify.profile(c.verify, calls)
+        out.add("```text", *profile_verify.report(c.label, stats, calls, 12), "```", "")
+
+
 def header(out: Report, args: argparse.Namespace) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     out.add(
@@ -345,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 41, quick 9)")
     parser.add_argument("--rss-calls", type=int, help="verify() calls for the RSS row (default 100,000)")
     parser.add_argument("--only", help="only formats whose label contains this text")
+    parser.add_argument("--profile", action="store_true", help="add a cProfile section per statement")
     parser.add_argument("--skip", nargs="*", default=[], choices=["peers", "cold", "rss", "concurrency"])
     args = parser.parse_args(argv)
     rounds = args.rounds or (9 if args.quick else 41)
@@ -363,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     if "concurrency" not in args.skip:
         scaling = section_concurrency(out, candidates, 400 if args.quick else 1_000, 1 if args.quick else 5)
     section_targets(out, ratios, speedup, cold, rss, scaling)
+    if args.profile:
+        section_profile(out, candidates, 200 if args.quick else 1_000)
     out.add(*METHOD.splitlines())
     if args.write_docs:
         DOCS.write_text("\n".join(out.lines).rstrip() + "\n", encoding="utf-8")
