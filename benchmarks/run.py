@@ -304,6 +304,7 @@ def section_profile(out: Report, candidates: list[formats.Candidates], calls: in
 
 def header(out: Report, args: argparse.Namespace) -> None:
     now = dt.datetime.now(dt.timezone.utc)
+    command = " ".join(["python benchmarks/run.py", *sys.argv[1:]])
     out.add(
         "# Performance",
         "",
@@ -313,8 +314,8 @@ def header(out: Report, args: argparse.Namespace) -> None:
         "",
         "## Machine",
         "",
-        f"- {now:%Y-%m-%d %H:%M} UTC, attestverify {attestverify.__version__} (commit {_git_commit()}),"
-        f" run{' with --quick' if args.quick else ''}",
+        f"- {now:%Y-%m-%d %H:%M} UTC, attestverify {attestverify.__version__} (commit {_git_commit()}), "
+        f"`{command}`",
         f"- {_cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}, "
         f"load average {_load()} at start",
         f"- CPython {platform.python_version()}, cryptography {cryptography.__version__}, "
