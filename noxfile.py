@@ -70,10 +70,14 @@ def fuzz(session: nox.Session) -> None:
     session.run("python", "fuzz/run_all.py", "--seconds", seconds, env={"PYTHONHASHSEED": "0"})
 
 
+# Peers timed on the same TPM statement; pinned so that runs compare, installed in this session only.
+BENCH_PEERS = ["webauthn==3.0.1", "fido2==2.2.1"]
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks, measured side by side in one run (see benchmarks/README.md)."""
-    session.install(".[test]")
+    """Issue 14 performance table: `nox -s bench -- [--quick] [--write-docs]` (benchmarks/README.md)."""
+    session.install(".[test]", *BENCH_PEERS)
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
