@@ -339,8 +339,8 @@ METHOD = """## Method
   authorization), attested name = nameAlg ‖ H(pubArea)), all with `cryptography` directly.
 * **Validator floor**: the same, with the path checked by `cryptography.x509.verification` under
   the library's path validation policies (`max_chain_depth(8)`, CA: `permit_all` +
-  basicConstraints required + certificatePolicies; EE: `permit_all` + certificatePolicies); the anchors' `Store` and the
-  policies built once, `PolicyBuilder` and client verifier per call. Both floors are run once
+  basicConstraints required + certificatePolicies; EE: `permit_all` + certificatePolicies); the
+  anchors' `Store` and the policies built once, `PolicyBuilder` and client verifier per call. Both floors are run once
   before timing and must accept, and their statement check must reject a different key
   authorization.
 * **Timing** (`benchmarks/timing.py`): every candidate is calibrated to a batch of a few ms; each
