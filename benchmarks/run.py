@@ -337,10 +337,10 @@ METHOD = """## Method
   statement signature (step: ECDSA/RSA over the key authorization; tpm: AK over certInfo) and the
   binding hashes (apple: freshness code = SHA-256(token); tpm: extraData = SHA-256(key
   authorization), attested name = nameAlg ‖ H(pubArea)), all with `cryptography` directly.
-* **Validator floor**: the same, with the path checked by `cryptography.x509.verification` under
-  the library's path validation policies (`max_chain_depth(8)`, CA: `permit_all` +
-  basicConstraints required + certificatePolicies; EE: `permit_all` + certificatePolicies); the
-  anchors' `Store` and the policies built once, `PolicyBuilder` and client verifier per call. Both floors are run once
+* **Validator floor**: the same, with the path checked by `cryptography.x509.verification` under the
+  library's path validation policies (`max_chain_depth(8)`, CA: `permit_all` + basicConstraints
+  required + certificatePolicies; EE: `permit_all` + certificatePolicies); the anchors' `Store` and
+  the policies built once, `PolicyBuilder` and client verifier per call. Both floors are run once
   before timing and must accept, and their statement check must reject a different key
   authorization.
 * **Timing** (`benchmarks/timing.py`): every candidate is calibrated to a batch of a few ms; each
