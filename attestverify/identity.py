@@ -14,13 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .errors import MalformedError
+
+if TYPE_CHECKING:  # android/ imports this module; the annotation stays a string at run time
+    from .android.details import AndroidDetails
 
 __all__ = [
     "PERMANENT_IDENTIFIER",
@@ -307,6 +310,7 @@ class DeviceIdentity:
         apple: details of an `apple` attestation, else `None`.
         step: details of a `step` attestation, else `None`.
         tpm: details of a `tpm` attestation, else `None`.
+        android: details of an `android-key` attestation, else `None`.
     """
 
     format: str
@@ -324,6 +328,7 @@ class DeviceIdentity:
     apple: AppleDetails | None = None
     step: StepDetails | None = None
     tpm: TpmDetails | None = None
+    android: AndroidDetails | None = None
 
     @classmethod
     def build(

@@ -9,7 +9,7 @@ silently widen trust. Certificates are parsed once, on first use.
 | `apple` | Apple Enterprise Attestation Root CA |
 | `step` | Yubico PIV Root CA Serial 263751, Yubico Attestation Root 1 |
 | `tpm` | Microsoft TPM Root Certificate Authority 2014 |
-| `android-key` | Google hardware attestation root (RSA key f92009e853b6b045: 2022, 2021 and 2019 issues), Key Attestation CA1 (EC P-384) |
+| `android-key` | Google hardware attestation root (RSA, 2022/2021/2019 issues), Key Attestation CA1 |
 
 `step` also ships the four Yubico firmware 5.7.4+ intermediates as untrusted path-building
 candidates (`bundled_intermediates("step")`); they are never anchors.
