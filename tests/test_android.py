@@ -411,7 +411,7 @@ def test_verify_statement_flag_must_be_bool() -> None:
         {"challenge": b"x" * 1025},
         {"status": "unchecked"},
         {"allow_unverified_boot": "yes"},
-        {"now": dt.datetime(2026, 1, 1)},  # noqa: DTZ001 - naive on purpose
+        {"now": dt.datetime(2026, 1, 1)},  # naive on purpose
         {"roots": [b"not a certificate"]},
     ],
 )
