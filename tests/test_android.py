@@ -423,6 +423,15 @@ def test_verify_chain_argument_errors(kwargs: dict[str, Any]) -> None:
     assert info.value.check == "D1"
 
 
+@pytest.mark.parametrize("status", [None, android.STATUS_UNCHECKED])
+def test_verify_chain_without_a_list_records_the_unchecked_status(status: Any) -> None:
+    tree = ap.batch_tree()
+    identity = android.verify_chain(tree.x5c, roots=tree.roots, now=NOW, status=status)
+    assert identity.relaxations == ("android-status-unchecked",)
+    assert identity.android.status_checked is False
+    assert identity.apple is identity.step is identity.tpm is None
+
+
 def test_verify_chain_on_generated_chain_and_x5c_shapes() -> None:
     tree = ap.batch_tree()
     identity = android.verify_chain(

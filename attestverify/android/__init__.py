@@ -39,7 +39,7 @@ from ..errors import (
 )
 from ..identity import DeviceIdentity, PublicKey, permanent_identifier_acme
 from ..roots import bundled
-from .details import AndroidDetails
+from .details import AndroidDetails, details_from, utf8_or_none
 from .keydescription import (
     OID_KEY_DESCRIPTION,
     AuthorizationList,
@@ -239,66 +239,15 @@ def _check_k12_signature(key: PublicKey, signature: bytes, message: bytes) -> No
         ) from None
 
 
-def _utf8(value: bytes | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return value.decode("utf-8", "strict")
-    except UnicodeDecodeError:
-        return None
-
-
 def _check_k13_serial(kd: KeyDescription) -> str | None:
     """K13: the hardware-attested serial, strict UTF-8; softwareEnforced values never count."""
     raw = kd.hardware_enforced.attestation_id_serial
     if raw is None:
         return None
-    serial = _utf8(raw)
+    serial = utf8_or_none(raw)
     if serial is None:
         raise MalformedError("hardwareEnforced.attestationIdSerial is not UTF-8", check="K13")
     return serial
-
-
-def _details(kd: KeyDescription, status_checked: bool) -> AndroidDetails:
-    hw = kd.hardware_enforced
-    rot: RootOfTrust | None = hw.root_of_trust
-    created = hw.creation_date_time
-    if created is None:
-        created = kd.software_enforced.creation_date_time
-    return AndroidDetails(
-        attestation_version=kd.attestation_version,
-        attestation_security_level=kd.attestation_security_level.label,
-        keymint_version=kd.keymint_version,
-        keymint_security_level=kd.keymint_security_level.label,
-        challenge=kd.attestation_challenge,
-        unique_id=kd.unique_id,
-        verified_boot_state=None if rot is None else rot.verified_boot_state.label,
-        device_locked=None if rot is None else rot.device_locked,
-        verified_boot_key=None if rot is None else rot.verified_boot_key,
-        verified_boot_hash=None if rot is None else rot.verified_boot_hash,
-        os_version=hw.os_version,
-        os_patch_level=hw.os_patch_level,
-        vendor_patch_level=hw.vendor_patch_level,
-        boot_patch_level=hw.boot_patch_level,
-        brand=_utf8(hw.attestation_id_brand),
-        device=_utf8(hw.attestation_id_device),
-        product=_utf8(hw.attestation_id_product),
-        manufacturer=_utf8(hw.attestation_id_manufacturer),
-        model=_utf8(hw.attestation_id_model),
-        imei=_utf8(hw.attestation_id_imei),
-        second_imei=_utf8(hw.attestation_id_second_imei),
-        meid=_utf8(hw.attestation_id_meid),
-        origin=hw.origin,
-        purposes=hw.purposes or (),
-        algorithm=hw.algorithm,
-        key_size=hw.key_size,
-        ec_curve=hw.ec_curve,
-        creation_time=created,
-        attestation_application_id=kd.software_enforced.attestation_application_id
-        if hw.attestation_application_id is None
-        else hw.attestation_application_id,
-        status_checked=status_checked,
-    )
 
 
 # --- the one core ------------------------------------------------------------------------------
@@ -337,7 +286,7 @@ def _verify(
         serial_number=serial,
         relaxations=tuple(relaxations),
     )
-    return dataclasses.replace(identity, android=_details(kd, options.status is not None))
+    return dataclasses.replace(identity, android=details_from(kd, status_checked=options.status is not None))
 
 
 def _status_option(status: object) -> StatusList | None:
