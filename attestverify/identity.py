@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -22,6 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .details import AppleDetails, FormFactor, PinPolicy, StepDetails, TouchPolicy, TpmDetails
 from .errors import MalformedError
+
+if TYPE_CHECKING:  # android/ imports this module; the annotation stays a string at run time
+    from .android.details import AndroidDetails
 
 __all__ = [
     "PERMANENT_IDENTIFIER",
@@ -178,6 +181,7 @@ class DeviceIdentity:
         apple: details of an `apple` attestation, else `None`.
         step: details of a `step` attestation, else `None`.
         tpm: details of a `tpm` attestation, else `None`.
+        android: details of an `android-key` attestation, else `None`.
     """
 
     format: str
@@ -195,6 +199,7 @@ class DeviceIdentity:
     apple: AppleDetails | None = None
     step: StepDetails | None = None
     tpm: TpmDetails | None = None
+    android: AndroidDetails | None = None
 
     @classmethod
     def build(

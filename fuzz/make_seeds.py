@@ -29,6 +29,7 @@ from typing import Any
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+import android_pki  # noqa: E402
 import apple_pki  # noqa: E402
 import cbor2  # noqa: E402
 import pki  # noqa: E402
@@ -274,6 +275,7 @@ def corpora(c: Collected, csr_seeds: list[bytes]) -> dict[str, list[bytes]]:
         b"\x00[1, 2, {}]",
     ]
     out["asn1"] += _asn1_seeds(c)
+    out["keydescription"] += keydescription_seeds()
     out["csr"] += [bytes([0x01 | (i << 1)]) + csr for i, csr in enumerate(csr_seeds)]
     return out
 
@@ -303,9 +305,27 @@ def _asn1_seeds(c: Collected) -> list[bytes]:
     return seeds
 
 
+def keydescription_seeds() -> list[bytes]:
+    """KeyDescription extension values: the real Android leaves (and the WebAuthn one), then generated."""
+    leaves = [vectors.load_vector(v).x5c_der[0] for v in vectors.vector_ids("android-key/")]
+    doc = vectors.read_json("vectors/webauthn/pywebauthn-android-key-pixel-8a.json")
+    text = doc["registration_response"]["response"]["attestationObject"]
+    leaves.append(cbor2.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))["attStmt"]["x5c"][0])
+    seeds = []
+    for der in leaves:
+        cert = x509.load_der_x509_certificate(der)
+        ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(android_pki.OID_KEY_DESCRIPTION))
+        seeds.append(ext.value.value)  # type: ignore[attr-defined]
+    for version in (1, 2, 3, 4, 100, 200, 300, 400, 401):
+        rot = android_pki.root_of_trust(boot_hash=None if version < 3 else b"\x22" * 32)
+        hardware = {**android_pki.hardware_fields("rsa2048"), android_pki.ROOT_OF_TRUST: rot}
+        seeds.append(android_pki.key_description(version=version, hardware=hardware))
+    return seeds
+
+
 HARNESSES = (
     "verify", "verify_b64", "apple", "step", "tpm", "tpm_structures",
-    "asn1", "cbor", "payload", "inspect", "csr",
+    "asn1", "cbor", "payload", "inspect", "csr", "keydescription",
 )  # fmt: skip
 
 
