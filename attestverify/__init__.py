@@ -30,6 +30,7 @@ from .errors import (
 from .identifiers import format_identifier, parse_identifier
 from .identity import (
     AcmeIdentifier,
+    AndroidDetails,
     AppleDetails,
     DeviceIdentity,
     FormFactor,
@@ -48,6 +49,7 @@ __all__ = [
     "__version__",
     "FORMATS",
     "AcmeIdentifier",
+    "AndroidDetails",
     "AppleDetails",
     "AttestationError",
     "BadSignatureError",

@@ -14,22 +14,20 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import Any, Literal, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from .details import AppleDetails, FormFactor, PinPolicy, StepDetails, TouchPolicy, TpmDetails
+from .details import AndroidDetails, AppleDetails, FormFactor, PinPolicy, StepDetails, TouchPolicy, TpmDetails
 from .errors import MalformedError
-
-if TYPE_CHECKING:  # android/ imports this module; the annotation stays a string at run time
-    from .android.details import AndroidDetails
 
 __all__ = [
     "PERMANENT_IDENTIFIER",
     "HARDWARE_MODULE",
     "AcmeIdentifier",
+    "AndroidDetails",
     "AppleDetails",
     "DeviceIdentity",
     "FormFactor",

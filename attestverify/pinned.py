@@ -25,6 +25,8 @@ Relaxations, each recorded by name when the accepted path used it:
 extension, keyCertSign if keyUsage is present, issued by an anchor whose SPKI SHA-256 is one of the
 two pinned Yubico roots; leaf not a CA. (b) `tpm-sha1-chain` sha1WithRSAEncryption and
 ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters.
+(d) `android-batch-not-ca` a cA=FALSE batch certificate directly above an Android leaf, under a pinned
+Google root: the rules are in `pinned_android.py`; here only `_Search.android_batch` and the anchor pin.
 """
 
 from __future__ import annotations
@@ -38,12 +40,13 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import certsig
+from . import certsig, pinned_android
 from .errors import UntrustedChainError
 from .keys import issuer_key_problem
-from .relaxations import LEGACY_F9, RSA_PARAMS_ABSENT, SHA1_CHAIN
+from .relaxations import ANDROID_BATCH_NOT_CA, LEGACY_F9, RSA_PARAMS_ABSENT, SHA1_CHAIN
 
 __all__ = [
+    "ANDROID_BATCH_NOT_CA",
     "LEGACY_F9",
     "PINNED_F9_ANCHOR_SPKI_SHA256",
     "RSA_PARAMS_ABSENT",
@@ -236,7 +239,8 @@ class _Search:
             raise _Reject(depth, issuer.unusable[0], f"{issuer.label} {issuer.unusable[1]}")
         if not issuer.valid_at(self.now):
             raise _Reject(depth, "P4", f"{issuer.label} is not valid at {self.now.isoformat()}")
-        if issuer.ext_problem is not None:
+        batch = self.android_batch(child, issuer, depth, is_anchor)  # relaxation (d), pinned_android.py
+        if issuer.ext_problem is not None and not batch:
             rule, why = issuer.ext_problem
             raise _Reject(depth, rule, f"{issuer.label} {why}", unimplemented=rule == "P5")
         f9 = False
@@ -249,7 +253,7 @@ class _Search:
             if child.bc is not None and child.bc.ca:
                 raise _Reject(depth, "P5", f"{child.label} is a CA below a legacy F9")
             f9 = True
-        elif not issuer.bc.ca:
+        elif not issuer.bc.ca and not batch:
             raise _Reject(depth, "P5", f"{issuer.label} has basicConstraints cA=FALSE")
         elif issuer.cert.version != x509.Version.v3:
             raise _Reject(depth, "P5", f"{issuer.label} is not v3")
@@ -263,6 +267,7 @@ class _Search:
         used = used | self.verify(child, issuer, depth)
         if f9:
             used = used | {LEGACY_F9}
+        used = self.android_batch_used(used, batch, issuer, is_anchor, depth)  # relaxation (d)
         if is_anchor:
             return [*path, issuer], used
         if len(path) >= MAX_INTERMEDIATES + 1:
@@ -270,6 +275,33 @@ class _Search:
                 depth, "P2", f"path longer than {MAX_INTERMEDIATES} certificates between leaf and anchor"
             )
         return self.visit([*path, issuer], used, f9)
+
+    def android_batch(self, child: _Node, issuer: _Node, depth: int, is_anchor: bool) -> bool:
+        """Relaxation (d): whether `issuer`, with cA=FALSE, is accepted as the Android batch
+        certificate directly above the leaf (`pinned_android.batch_problem`)."""
+        if ANDROID_BATCH_NOT_CA not in self.enabled or issuer.bc is None or issuer.bc.ca or is_anchor:
+            return False
+        if depth != 1:
+            raise _Reject(
+                depth, "P5", f"{issuer.label} has basicConstraints cA=FALSE above the leaf's issuer"
+            )
+        unfit = pinned_android.batch_problem(issuer.cert, child.cert)
+        if unfit is not None:
+            raise _Reject(depth, "P5", f"{issuer.label} is not an Android batch certificate: it {unfit}")
+        return True
+
+    @staticmethod
+    def android_batch_used(
+        used: frozenset[str], batch: bool, issuer: _Node, is_anchor: bool, depth: int
+    ) -> frozenset[str]:
+        """Relaxation (d): record the batch certificate; a path through one ends at a pinned Google root."""
+        if batch:
+            used = used | {ANDROID_BATCH_NOT_CA}
+        if is_anchor and ANDROID_BATCH_NOT_CA in used:
+            unpinned = pinned_android.anchor_problem(issuer.cert)
+            if unpinned is not None:
+                raise _Reject(depth, "P5", f"{issuer.label} {unpinned}")
+        return used
 
     def verify(self, child: _Node, issuer: _Node, depth: int) -> frozenset[str]:
         alg = child.alg
@@ -335,7 +367,8 @@ def search(
         anchors: trust anchors (bundled or given roots); never taken from `x5c`.
         now: tz-aware validation instant.
         check: SPEC check id for errors.
-        enabled: relaxation names that may be used (`LEGACY_F9`, `SHA1_CHAIN`, `RSA_PARAMS_ABSENT`).
+        enabled: relaxation names that may be used (`LEGACY_F9`, `SHA1_CHAIN`, `RSA_PARAMS_ABSENT`,
+            `ANDROID_BATCH_NOT_CA`).
 
     Returns:
         `(chain, used)`: the path leaf first and anchor last, and the sorted relaxation names it used

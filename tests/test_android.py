@@ -1,7 +1,7 @@
 """Format `android-key` (SPEC §4.4, K1-K13): generated statements and the real device chains.
 
-`verify_statement` is called directly with a `Context` (the format is not registered in
-`verify()` yet); `verify_chain` runs on the real chains of testdata/vectors/android-key at their
+Generated statements go through `attestverify.verify(formats=("android-key",), ...)`;
+`verify_chain` runs on the real chains of testdata/vectors/android-key at their
 pinned times, and on the WebAuthn android-key vector with its clientDataHash as challenge.
 """
 
@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pki import KEY_AUTHORIZATION, NOW, TOKEN, ec_key, issue, name, rsa_key
 from vectors import load_vector, read_json, vector_ids
 
+import attestverify
 from attestverify import (
     AttestationError,
     BadSignatureError,
@@ -32,15 +33,10 @@ from attestverify import (
     android,
     fingerprint,
 )
-from attestverify.context import Context
 from attestverify.roots import bundled
 
 UNCHECKED = android.STATUS_UNCHECKED
 EMPTY_STATUS = android.StatusList.from_json({"entries": {}})
-
-
-def _ctx(tree: ap.Tree, *, key_authorization: str = KEY_AUTHORIZATION, now: dt.datetime = NOW) -> Context:
-    return Context(key_authorization=key_authorization, now=now, anchors=tree.roots)
 
 
 def _verify(
@@ -48,15 +44,22 @@ def _verify(
     att_stmt: dict[str, Any] | None = None,
     *,
     status: Any = UNCHECKED,
-    allow_unverified_boot: bool = False,
-    **ctx_kw: Any,
+    allow_unverified_boot: Any = False,
+    key_authorization: str = KEY_AUTHORIZATION,
+    now: dt.datetime = NOW,
+    roots: Any = None,
+    intermediates: Any = None,
 ) -> Any:
     stmt = ap.statement(tree)["attStmt"] if att_stmt is None else att_stmt
-    return android.verify_statement(
-        stmt,  # type: ignore[arg-type]
-        _ctx(tree, **ctx_kw),
-        status=status,
-        allow_unverified_boot=allow_unverified_boot,
+    return attestverify.verify(
+        {"fmt": "android-key", "attStmt": stmt},
+        key_authorization,
+        {"android-key": tree.roots if roots is None else roots},
+        now=now,
+        formats=("android-key",),
+        intermediates=intermediates,
+        android_status=status,
+        android_allow_unverified_boot=allow_unverified_boot,
     )
 
 
@@ -125,13 +128,7 @@ def test_intermediates_from_the_caller_complete_the_path() -> None:
     tree = ap.rkp_tree()
     stmt = ap.statement(tree)["attStmt"]
     stmt["x5c"] = [tree.leaf.der]  # type: ignore[index]
-    ctx = Context(
-        key_authorization=KEY_AUTHORIZATION,
-        now=NOW,
-        anchors=tree.roots,
-        intermediates=tuple(i.cert for i in tree.intermediates),
-    )
-    identity = android.verify_statement(stmt, ctx, status=UNCHECKED)
+    identity = _verify(tree, stmt, intermediates=[i.cert for i in tree.intermediates])
     assert len(identity.chain) == 5
 
 
@@ -174,9 +171,7 @@ def test_k4_unknown_root() -> None:
     tree = ap.batch_tree()
     other = ap.batch_tree(root="ec")
     stmt = ap.statement(tree)["attStmt"]
-    with pytest.raises(UntrustedChainError) as info:
-        android.verify_statement(stmt, _ctx(other), status=UNCHECKED)  # type: ignore[arg-type]
-    assert info.value.check == "K4"
+    _fails(UntrustedChainError, "K4", tree, stmt, roots=other.roots)
 
 
 @pytest.mark.parametrize("ca", [None, False])
@@ -556,24 +551,18 @@ def test_real_chain_with_a_revoked_intermediate_in_upper_case() -> None:
     assert identity.relaxations == () and identity.android.status_checked
 
 
-def test_real_sony_chain_is_rejected_until_relaxation_d() -> None:
-    """Sony Xperia 10 III: its batch certificate has cA=FALSE; relaxation (d) is not in this wave."""
-    vector = load_vector(SONY)
-    with pytest.raises(UntrustedChainError) as info:
-        android.verify_chain(
-            vector.x5c_der, challenge=_challenge(vector), roots=[vector.anchor], now=vector.now
-        )
-    assert info.value.check == "K4"
-
-
-@pytest.mark.xfail(strict=True, reason="turns green with (d): android-batch-not-ca in the pinned validator")
 def test_real_sony_chain_verifies_with_relaxation_d() -> None:
+    """Sony Xperia 10 III: its batch certificate has cA=FALSE (tests/test_android_batch.py)."""
     vector = load_vector(SONY)
     identity = android.verify_chain(
         vector.x5c_der, challenge=_challenge(vector), roots=[vector.anchor], now=vector.now
     )
     assert identity.relaxations == ("android-batch-not-ca", "android-status-unchecked")
     _check_fields(identity, vector)
+    bundled_identity = android.verify_chain(
+        vector.x5c_der, challenge=_challenge(vector), now=_bundled_time(vector)
+    )
+    assert bundled_identity.chain[-1] in bundled("android-key")
 
 
 def test_real_software_attested_chain_is_rejected() -> None:

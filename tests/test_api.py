@@ -354,6 +354,33 @@ def test_d5_unknown_or_wrong_case(fmt: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"formats": ("android-key",)},  # android_status None with android-key enabled (SPEC §2.1)
+        {"formats": ("apple", "android-key")},
+        {"formats": ("android-key",), "android_status": "unchecked"},
+        {"formats": ("android-key",), "android_status": {"entries": {}}},
+        {"formats": ("android-key",), "android_status": True},
+        {"formats": ("android-key",), "android_status": attestverify.android.STATUS_UNCHECKED,
+         "android_allow_unverified_boot": 1},
+        {"android_status": "unchecked"},  # a wrong value is the caller's bug even when not enabled
+        {"android_allow_unverified_boot": "yes"},
+    ],
+)  # fmt: skip
+def test_d1_android_options(kwargs: dict[str, Any]) -> None:
+    err = call(cbor2.dumps({"fmt": "android-key", "attStmt": {}}), **kwargs)
+    assert isinstance(err, UsageError) and err.check == "D1", repr(err)
+
+
+def test_android_key_is_enabled_only_when_listed() -> None:
+    statement = cbor2.dumps({"fmt": "android-key", "attStmt": {}})
+    err = call(statement, android_status=attestverify.android.STATUS_UNCHECKED)
+    assert isinstance(err, UnsupportedFormatError) and err.check == "D5"
+    err = call(statement, formats=("android-key",), android_status=attestverify.android.STATUS_UNCHECKED)
+    assert err.check == "K1" and err.format == "android-key"
+
+
+@pytest.mark.parametrize(
     ("fmt", "formats"),
     [
         ("tpm", ("apple",)),

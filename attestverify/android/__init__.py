@@ -6,10 +6,10 @@ the ACME key authorization as attestation challenge; its KeyDescription extensio
 (`keydescription`) says where the key lives, how it was made and how the device booted; `sig` is
 the key's own signature over the key authorization. `alg` is not read (step-ca ignores it too).
 
-Two entries share one implementation of each check: `verify_statement` (K1-K13) and
-`verify_chain` (K1, K2, K4-K10, K11 when a challenge is given, K13) for real device chains
-without a key-authorization signature. Revocation (K5) uses a `StatusList` the caller fetched
-and parsed; the library stays offline.
+Two entries share one implementation of each check: `verify_statement` (registered in `api.py`,
+K1-K13) and `verify_chain` (K1, K2, K4-K10, K11 when a challenge is given, K13) for real device
+chains without a key-authorization signature. Revocation (K5) uses a `StatusList` the caller
+fetched and parsed; the library stays offline. `describe.py` holds the `inspect()` hooks.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from .. import fields, keys, x509path
-from ..api import check_certificates, check_now, public_boundary
+from .. import chain, fields, keys, x509path
+from ..arguments import check_flag, check_now, trust_from_arguments
 from ..context import Context
+from ..details import AndroidDetails
 from ..errors import (
     BadSignatureError,
     ChallengeMismatchError,
@@ -36,10 +36,13 @@ from ..errors import (
     PolicyError,
     UntrustedChainError,
     UsageError,
+    public_boundary,
 )
 from ..identity import DeviceIdentity, PublicKey, permanent_identifier_acme
-from ..roots import bundled
-from .details import AndroidDetails, details_from, utf8_or_none
+from ..relaxations import ANDROID_BATCH_NOT_CA, ANDROID_STATUS_UNCHECKED, ANDROID_UNVERIFIED_BOOT
+from ..trust import Trust
+from .describe import describe_certificate, describe_statement
+from .details import details_from, utf8_or_none
 from .keydescription import (
     OID_KEY_DESCRIPTION,
     AuthorizationList,
@@ -48,30 +51,41 @@ from .keydescription import (
     SecurityLevel,
     VerifiedBootState,
     decode_key_description,
+    key_description_of,
 )
 from .status import STATUS_UNCHECKED, StatusList, StatusUnchecked
 
 __all__ = [
     "FORMAT",
+    "RELAXATION_BATCH_NOT_CA",
     "RELAXATION_STATUS_UNCHECKED",
     "RELAXATION_UNVERIFIED_BOOT",
     "STATUS_UNCHECKED",
+    "X5C_CHECKS",
     "AndroidDetails",
     "AuthorizationList",
     "KeyDescription",
+    "Options",
     "RootOfTrust",
     "SecurityLevel",
     "StatusList",
     "StatusUnchecked",
     "VerifiedBootState",
+    "check_status",
     "decode_key_description",
+    "describe_certificate",
+    "describe_statement",
+    "key_description_of",
     "verify_chain",
     "verify_statement",
 ]
 
 FORMAT = "android-key"
-RELAXATION_STATUS_UNCHECKED = "android-status-unchecked"
-RELAXATION_UNVERIFIED_BOOT = "android-unverified-boot"
+X5C_CHECKS = ("K1", "K2")
+"""The check ids of `attStmt.x5c`: its shape, and the parsing of each certificate."""
+RELAXATION_STATUS_UNCHECKED = ANDROID_STATUS_UNCHECKED
+RELAXATION_UNVERIFIED_BOOT = ANDROID_UNVERIFIED_BOOT
+RELAXATION_BATCH_NOT_CA = ANDROID_BATCH_NOT_CA
 
 _MAX_SIG = 1024
 _MAX_CHALLENGE = 1024
@@ -82,43 +96,60 @@ _ORIGIN_GENERATED = 0
 _PURPOSE_SIGN = 2
 
 
+def check_status(status: object, *, allow_none: bool) -> StatusList | None:
+    """D1: `status` as a `StatusList`, or `None` for `STATUS_UNCHECKED` (and `None` when allowed).
+
+    Raises:
+        UsageError: (D1) anything else: `verify()` needs an explicit choice (SPEC §2.1).
+    """
+    if isinstance(status, StatusList):
+        return status
+    if status is STATUS_UNCHECKED or (status is None and allow_none):
+        return None
+    raise UsageError(
+        "android_status must be an android.StatusList or android.STATUS_UNCHECKED "
+        "(leaked attestation keys are revoked only through Google's status list)",
+        check="D1",
+    )
+
+
 @dataclass(frozen=True, slots=True)
-class _Options:
-    """Verification options: `status` None means unchecked (recorded)."""
+class Options:
+    """The `android-key` options of one verification.
 
-    status: StatusList | None
-    allow_unverified_boot: bool
+    Attributes:
+        status: the parsed status list for K5, or `None` (unchecked, recorded as relaxation
+            `"android-status-unchecked"`). From `verify(android_status=...)`.
+        allow_unverified_boot: K10 accepts SelfSigned / Unverified boot or an unlocked bootloader
+            (relaxation `"android-unverified-boot"`). From `verify(android_allow_unverified_boot=...)`.
+    """
+
+    status: StatusList | None = None
+    allow_unverified_boot: bool = False
+
+    @classmethod
+    def from_context(cls, ctx: Context) -> Options:
+        """The options `verify()` passed in `ctx.options` (it checked `android_status`, D1)."""
+        setting = ctx.setting("android_status")
+        return cls(
+            status=setting if isinstance(setting, StatusList) else None,
+            allow_unverified_boot=ctx.flag("android_allow_unverified_boot", False),
+        )
 
 
-# --- checks, in SPEC order ---------------------------------------------------------------------
+# --- checks, in SPEC order (K1, K2: chain.read_x5c / certificate_items) --------------------------
 
 
-def _check_k1_k2_x5c(att_stmt: Mapping[object, object]) -> tuple[x509.Certificate, ...]:
-    """K1: `x5c` is 1 ... 10 byte strings; K2: each is a strict DER certificate."""
-    x5c_der = fields.get_bytes_list(att_stmt, "x5c", check="K1")
-    return x509path.parse_x5c(x5c_der, check="K2")
-
-
-def _check_k3_sig(att_stmt: Mapping[object, object]) -> bytes:
+def _read_signature(att_stmt: Mapping[object, object]) -> bytes:
     """K3: `sig` is a byte string of 1 ... 1 024 bytes (the signature itself, no CBOR wrapper)."""
     return fields.get_bytes(att_stmt, "sig", check="K3", min_len=1, max_len=_MAX_SIG)
 
 
-def _check_k4_path(
-    x5c: tuple[x509.Certificate, ...],
-    anchors: tuple[x509.Certificate, ...],
-    intermediates: tuple[x509.Certificate, ...],
-    now: datetime,
-) -> x509path.ValidatedPath:
-    """K4: path validation (§5) from the leaf to the android-key anchors."""
-    return x509path.validate_path(x5c[0], tuple(x5c[1:]) + tuple(intermediates), anchors, now, check="K4")
-
-
-def _check_k5_status(chain: tuple[x509.Certificate, ...], status: StatusList | None) -> tuple[str, ...]:
+def _check_status(path: tuple[x509.Certificate, ...], status: StatusList | None) -> tuple[str, ...]:
     """K5: no certificate of the validated path (anchor included) is on the status list."""
     if status is None:
-        return (RELAXATION_STATUS_UNCHECKED,)
-    for position, cert in enumerate(chain):
+        return (ANDROID_STATUS_UNCHECKED,)
+    for position, cert in enumerate(path):
         listed = status.lookup(cert)
         if listed is not None:
             shown = listed[:32] or "listed"
@@ -130,29 +161,21 @@ def _check_k5_status(chain: tuple[x509.Certificate, ...], status: StatusList | N
     return ()
 
 
-def _has_key_description(cert: x509.Certificate) -> bool:
-    return any(ext.oid == _KEY_DESCRIPTION for ext in cert.extensions)
-
-
-def _check_k6_key_description(chain: tuple[x509.Certificate, ...]) -> KeyDescription:
+def _check_key_description(path: tuple[x509.Certificate, ...]) -> KeyDescription:
     """K6: the leaf, and only the leaf, carries the KeyDescription; it decodes."""
-    leaf = chain[0]
-    for position, cert in enumerate(chain[1:], start=1):
-        if _has_key_description(cert):
+    for position, cert in enumerate(path[1:], start=1):
+        if any(ext.oid == _KEY_DESCRIPTION for ext in cert.extensions):
             raise PolicyError(
                 f"certificate {position} of the path carries a KeyDescription: only the leaf may",
                 check="K6",
             )
-    try:
-        value = leaf.extensions.get_extension_for_oid(_KEY_DESCRIPTION).value
-    except x509.ExtensionNotFound:
-        raise PolicyError("the leaf certificate has no KeyDescription extension", check="K6") from None
-    if not isinstance(value, x509.UnrecognizedExtension):  # pragma: no cover - cryptography does not know it
-        raise MalformedError("the KeyDescription extension is not opaque DER", check="K6")
-    return decode_key_description(value.value, check="K6")
+    kd = key_description_of(path[0], check="K6")
+    if kd is None:
+        raise PolicyError("the leaf certificate has no KeyDescription extension", check="K6")
+    return kd
 
 
-def _check_k7_leaf_key(leaf: x509.Certificate) -> PublicKey:
+def _check_leaf(leaf: x509.Certificate) -> PublicKey:
     """K7: the leaf is not a CA; its key is EC P-256/384/521, RSA 2048-4096 (no ROCA) or Ed25519."""
     key = keys.end_entity_key(leaf, check="K7", what="the Android leaf certificate")
     if isinstance(key, ec.EllipticCurvePublicKey):
@@ -169,7 +192,7 @@ def _check_k7_leaf_key(leaf: x509.Certificate) -> PublicKey:
     )
 
 
-def _check_k8_security_levels(kd: KeyDescription) -> None:
+def _check_security_levels(kd: KeyDescription) -> None:
     """K8: attestation and KeyMint security levels are both TrustedEnvironment or StrongBox."""
     for what, level in (
         ("attestationSecurityLevel", kd.attestation_security_level),
@@ -179,7 +202,7 @@ def _check_k8_security_levels(kd: KeyDescription) -> None:
             raise PolicyError(f"{what} is {level.label}: the key is not hardware-backed", check="K8")
 
 
-def _check_k9_key_properties(kd: KeyDescription) -> None:
+def _check_key_properties(kd: KeyDescription) -> None:
     """K9: hardware-enforced origin GENERATED and purpose SIGN; allApplications in neither list."""
     hw = kd.hardware_enforced
     if hw.origin != _ORIGIN_GENERATED:
@@ -194,7 +217,7 @@ def _check_k9_key_properties(kd: KeyDescription) -> None:
         raise PolicyError("the key is usable by all applications (allApplications)", check="K9")
 
 
-def _check_k10_boot(kd: KeyDescription, allow_unverified_boot: bool) -> tuple[str, ...]:
+def _check_boot(kd: KeyDescription, allow_unverified_boot: bool) -> tuple[str, ...]:
     """K10: verified boot and a locked bootloader; SelfSigned/Unverified/unlocked only with the option."""
     rot = kd.hardware_enforced.root_of_trust
     if rot is None:
@@ -204,7 +227,7 @@ def _check_k10_boot(kd: KeyDescription, allow_unverified_boot: bool) -> tuple[st
     if rot.verified_boot_state == VerifiedBootState.VERIFIED and rot.device_locked:
         return ()
     if allow_unverified_boot:
-        return (RELAXATION_UNVERIFIED_BOOT,)
+        return (ANDROID_UNVERIFIED_BOOT,)
     lock = "locked" if rot.device_locked else "unlocked"
     raise PolicyError(
         f"verified boot is {rot.verified_boot_state.label} with the bootloader {lock}: the OS that "
@@ -213,7 +236,7 @@ def _check_k10_boot(kd: KeyDescription, allow_unverified_boot: bool) -> tuple[st
     )
 
 
-def _check_k11_challenge(kd: KeyDescription, expected: bytes | None) -> None:
+def _check_challenge(kd: KeyDescription, expected: bytes | None) -> None:
     """K11: attestationChallenge equals (constant time) the expected challenge; skipped for None."""
     if expected is None:
         return
@@ -223,7 +246,7 @@ def _check_k11_challenge(kd: KeyDescription, expected: bytes | None) -> None:
         )
 
 
-def _check_k12_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
+def _check_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
     """K12: `sig` over `message` by the leaf key (ECDSA/SHA-256 DER, RSA PKCS#1 v1.5/SHA-256, Ed25519)."""
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
@@ -239,7 +262,7 @@ def _check_k12_signature(key: PublicKey, signature: bytes, message: bytes) -> No
         ) from None
 
 
-def _check_k13_serial(kd: KeyDescription) -> str | None:
+def _check_serial(kd: KeyDescription) -> str | None:
     """K13: the hardware-attested serial, strict UTF-8; softwareEnforced values never count."""
     raw = kd.hardware_enforced.attestation_id_serial
     if raw is None:
@@ -253,72 +276,57 @@ def _check_k13_serial(kd: KeyDescription) -> str | None:
 # --- the one core ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """What binds the attestation: the expected challenge (K11, `None` skips it) and, for the
+    full statement, `(signature, message)` for K12."""
+
+    challenge: bytes | None
+    signed: tuple[bytes, bytes] | None = None
+
+
 def _verify(
-    x5c: tuple[x509.Certificate, ...],
-    anchors: tuple[x509.Certificate, ...],
-    intermediates: tuple[x509.Certificate, ...],
-    now: datetime,
-    options: _Options,
-    *,
-    challenge: bytes | None,
-    signed: tuple[bytes, bytes] | None,
+    certs: tuple[x509.Certificate, ...], binding: _Binding, trust: Trust, options: Options
 ) -> DeviceIdentity:
-    """K4-K13 on parsed certificates; `signed` is `(signature, message)` for K12, or None."""
-    path = _check_k4_path(x5c, anchors, intermediates, now)
-    chain = tuple(path.chain)
+    """K4-K13 on parsed certificates, the one implementation behind both entry points."""
+    path = chain.validate(certs, trust, check="K4", allow_android_batch=True)
+    path_certs = tuple(path.chain)
     relaxations = list(path.relaxations)
-    relaxations += _check_k5_status(chain, options.status)
-    kd = _check_k6_key_description(chain)
-    key = _check_k7_leaf_key(chain[0])
-    _check_k8_security_levels(kd)
-    _check_k9_key_properties(kd)
-    relaxations += _check_k10_boot(kd, options.allow_unverified_boot)
-    _check_k11_challenge(kd, challenge)
-    if signed is not None:
-        _check_k12_signature(key, *signed)
-    serial = _check_k13_serial(kd)
+    relaxations += _check_status(path_certs, options.status)
+    kd = _check_key_description(path_certs)
+    key = _check_leaf(path_certs[0])
+    _check_security_levels(kd)
+    _check_key_properties(kd)
+    relaxations += _check_boot(kd, options.allow_unverified_boot)
+    _check_challenge(kd, binding.challenge)
+    if binding.signed is not None:
+        _check_signature(key, *binding.signed)
+    serial = _check_serial(kd)
     ident = permanent_identifier_acme(serial)
     identity = DeviceIdentity.build(
         format=FORMAT,
         public_key=key,
-        chain=chain,
+        chain=path_certs,
         acme_identifiers=() if ident is None else (ident,),
         serial_number=serial,
-        relaxations=tuple(relaxations),
+        relaxations=tuple(sorted(relaxations)),
     )
     return dataclasses.replace(identity, android=details_from(kd, status_checked=options.status is not None))
 
 
-def _status_option(status: object) -> StatusList | None:
-    if isinstance(status, StatusList):
-        return status
-    if status is None or status is STATUS_UNCHECKED:
-        return None
-    raise UsageError("status must be an android.StatusList or android.STATUS_UNCHECKED", check="D1")
-
-
-def verify_statement(
-    att_stmt: Mapping[object, object],
-    ctx: Context,
-    *,
-    status: StatusList | StatusUnchecked,
-    allow_unverified_boot: bool = False,
-) -> DeviceIdentity:
+def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity:
     """Verify an `android-key` attestation statement (SPEC §4.4, checks K1-K13).
 
     Args:
         att_stmt: the decoded `attStmt` map.
-        ctx: the validated verification context (key authorization, time, anchors).
-        status: a parsed `StatusList` (K5), or `STATUS_UNCHECKED` to skip K5 (recorded as
-            relaxation `"android-status-unchecked"`).
-        allow_unverified_boot: K10 accepts SelfSigned / Unverified boot or an unlocked
-            bootloader (recorded as `"android-unverified-boot"`).
+        ctx: the validated verification context from `verify()`; its options `android_status`
+            (a `StatusList`, or `STATUS_UNCHECKED`: K5 skipped and recorded) and
+            `android_allow_unverified_boot` become `Options`.
 
     Returns:
         The verified identity; `identifiers` is `(attestationIdSerial,)` or empty.
 
     Raises:
-        UsageError: `status` is neither a `StatusList` nor `STATUS_UNCHECKED`.
         MalformedError: K1 (`x5c`), K2 (certificate parsing), K3 (`sig`), K6 (undecodable
             KeyDescription), K13 (serial not UTF-8).
         UntrustedChainError: K4 (path validation), K5 (a path certificate on the status list).
@@ -327,35 +335,11 @@ def verify_statement(
         ChallengeMismatchError: K11, attestationChallenge is not the key authorization.
         BadSignatureError: K12, `sig` does not verify with the leaf key.
     """
-    if status is not STATUS_UNCHECKED and not isinstance(status, StatusList):
-        raise UsageError("status must be an android.StatusList or android.STATUS_UNCHECKED", check="D1")
-    if not isinstance(allow_unverified_boot, bool):
-        raise UsageError("allow_unverified_boot must be True or False", check="D1")
-    x5c = _check_k1_k2_x5c(att_stmt)
-    signature = _check_k3_sig(att_stmt)
+    certs = chain.read_x5c(att_stmt, shape_check="K1", parse_check="K2")
+    signature = _read_signature(att_stmt)
     message = ctx.key_authorization.encode("utf-8")
-    options = _Options(_status_option(status), allow_unverified_boot)
-    return _verify(
-        x5c, ctx.anchors, ctx.intermediates, ctx.now, options, challenge=message, signed=(signature, message)
-    )
-
-
-def _x5c_der(x5c: object) -> tuple[bytes, ...]:
-    if isinstance(x5c, (str, bytes, bytearray, memoryview, x509.Certificate, Mapping)) or not isinstance(
-        x5c, Sequence
-    ):
-        raise UsageError("x5c must be a sequence of DER certificates or x509.Certificate", check="D1")
-    if not 1 <= len(x5c) <= 10:
-        raise MalformedError(f"x5c must hold 1 ... 10 certificates, found {len(x5c)}", check="K1")
-    items: list[bytes] = []
-    for index, item in enumerate(x5c):
-        if isinstance(item, x509.Certificate):
-            items.append(item.public_bytes(Encoding.DER))
-        elif isinstance(item, (bytes, bytearray, memoryview)) and len(item) > 0:
-            items.append(bytes(item))
-        else:
-            raise MalformedError(f"x5c[{index}] must be non-empty DER bytes or a Certificate", check="K1")
-    return tuple(items)
+    binding = _Binding(challenge=message, signed=(signature, message))
+    return _verify(certs, binding, ctx.trust, Options.from_context(ctx))
 
 
 def _challenge_option(challenge: object) -> bytes | None:
@@ -415,12 +399,12 @@ def verify_chain(
         ChallengeMismatchError: `challenge-mismatch`, K11.
     """
     with public_boundary(FORMAT):
-        if not isinstance(allow_unverified_boot, bool):
-            raise UsageError("allow_unverified_boot must be True or False", check="D1")
-        options = _Options(_status_option(status), allow_unverified_boot)
+        options = Options(
+            status=check_status(status, allow_none=True),
+            allow_unverified_boot=check_flag("allow_unverified_boot", allow_unverified_boot),
+        )
         expected = _challenge_option(challenge)
-        instant = check_now(now)
-        anchors = bundled(FORMAT) if roots is None else check_certificates(roots, "roots")
-        extra = () if intermediates is None else check_certificates(intermediates, "intermediates")
-        parsed = x509path.parse_x5c(_x5c_der(x5c), check="K2")
-        return _verify(parsed, anchors, extra, instant, options, challenge=expected, signed=None)
+        trust = trust_from_arguments(FORMAT, roots, intermediates, check_now(now))
+        items = chain.certificate_items(x5c, what="x5c", check="K1")
+        certs = x509path.parse_x5c(items, check="K2")
+        return _verify(certs, _Binding(challenge=expected), trust, options)

@@ -26,11 +26,10 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pyasn1.codec.der import decoder as _der_decoder
-from pyasn1.codec.der import encoder as _der_encoder
-from pyasn1.error import PyAsn1Error
+from cryptography import x509
 from pyasn1.type import namedtype, tag, univ
 
+from ..asn1 import decode_strict, raw_extension
 from ..errors import MalformedError, quote
 from .values import AuthorizationList, KeyDescription, RootOfTrust, SecurityLevel, VerifiedBootState
 
@@ -43,6 +42,7 @@ __all__ = [
     "SecurityLevel",
     "VerifiedBootState",
     "decode_key_description",
+    "key_description_of",
 ]
 
 OID_KEY_DESCRIPTION = "1.3.6.1.4.1.11129.2.1.17"
@@ -99,19 +99,8 @@ def _explicit(number: int, inner: Any) -> Any:
 
 
 def _decode_strict(data: bytes, spec: Any, what: str, check: str, convert: Callable[[Any], _T]) -> _T:
-    """`data` decoded against `spec`, required to be its canonical DER, then `convert`ed."""
-    try:
-        value, rest = _der_decoder.decode(data, asn1Spec=spec)
-        if rest:
-            raise MalformedError(f"{what} has {len(rest)} trailing bytes", check=check)
-        if _der_encoder.encode(value) != data:
-            raise MalformedError(f"{what} is not canonical DER: {quote(data)}", check=check)
-        return convert(value)
-    except MalformedError:
-        raise
-    except (PyAsn1Error, ValueError, TypeError, IndexError, OverflowError) as exc:
-        reason = type(exc).__name__
-        raise MalformedError(f"{what} is not valid DER ({reason}): {quote(data)}", check=check) from None
+    """`asn1.decode_strict` with the KeyDescription's own size bound."""
+    return decode_strict(data, spec, what, check, convert, max_size=MAX_KEY_DESCRIPTION)
 
 
 def _element_tag(element: bytes, check: str) -> int:
@@ -321,3 +310,28 @@ def decode_key_description(der: object, *, check: str = "K6") -> KeyDescription:
         )
 
     return _decode_strict(data, _KeyDescription(), "KeyDescription", check, convert)
+
+
+def key_description_of(
+    cert: x509.Certificate, *, check: str = "K6", max_size: int = MAX_KEY_DESCRIPTION
+) -> KeyDescription | None:
+    """The decoded KeyDescription extension of `cert`, or `None` when it carries none.
+
+    Args:
+        cert: any certificate (the leaf after validation; any certificate for `inspect()`).
+        check: the check id of every error.
+        max_size: the largest extension value decoded (`inspect()` passes its 1 024-byte bound).
+
+    Raises:
+        MalformedError: (`check`) the value is longer than `max_size` or does not decode.
+    """
+    for ext in cert.extensions:
+        if ext.oid.dotted_string == OID_KEY_DESCRIPTION:
+            raw = raw_extension(ext)
+            if len(raw) > max_size:
+                raise MalformedError(
+                    f"the KeyDescription holds {len(raw)} bytes, more than {max_size} are not decoded",
+                    check=check,
+                )
+            return decode_key_description(raw, check=check)
+    return None
