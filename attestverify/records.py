@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 
 from .identity import (
     AcmeIdentifier,
@@ -257,7 +257,9 @@ def _public_key(value: object, stored_fingerprint: str) -> Any:
         key = serialization.load_der_public_key(der)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise fail("public_key_der is not a SubjectPublicKeyInfo") from None
-    if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
+    if not isinstance(
+        key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey, x25519.X25519PublicKey)
+    ):
         raise fail(f"public_key_der holds an unsupported key type {type(key).__name__}")
     if public_key_der(key) != der:
         raise fail("public_key_der is not in canonical form")

@@ -253,8 +253,10 @@ def _check_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
             key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
         elif isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        else:
+        elif isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, message)
+        else:  # an X25519 key cannot sign
+            raise InvalidSignature
     except (InvalidSignature, ValueError):  # ValueError: a malformed DER ECDSA signature
         raise BadSignatureError(
             "the android-key signature over the key authorization does not verify with the leaf key",
