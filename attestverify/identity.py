@@ -218,6 +218,7 @@ class DeviceIdentity:
         apple: AppleDetails | None = None,
         step: StepDetails | None = None,
         tpm: TpmDetails | None = None,
+        android: AndroidDetails | None = None,
     ) -> DeviceIdentity:
         """Assemble an identity, deriving `fingerprint`, `public_key_der` and `identifiers`.
 
@@ -225,7 +226,7 @@ class DeviceIdentity:
         nothing. Duplicate ACME identifiers are dropped, keeping the first occurrence.
 
         Raises:
-            MalformedError: `public_key` is not an EC, RSA or Ed25519 key.
+            MalformedError: `public_key` is not an EC, RSA, Ed25519 or X25519 key.
         """
         unique: list[AcmeIdentifier] = []
         for ident in acme_identifiers:
@@ -247,6 +248,7 @@ class DeviceIdentity:
             apple=apple,
             step=step,
             tpm=tpm,
+            android=android,
         )
 
     def matches(self, value: str, type: str | None = None) -> bool:  # noqa: A002

@@ -37,6 +37,7 @@ from .identity import (
     fingerprint,
     public_key_der,
 )
+from .recordandroid import android_from_json, android_to_json
 from .recordjson import (
     array,
     b64,
@@ -57,8 +58,8 @@ __all__ = ["RECORD_VERSION", "from_record", "to_record"]
 
 RECORD_VERSION = 1
 
-_FORMATS = ("apple", "step", "tpm")
-# Each format's details live under their own key; "android" lands with the android-key format.
+_FORMATS = ("apple", "step", "tpm", "android-key")
+# Each format's details live under their own key.
 _DETAIL_KEYS = {"apple": "apple", "step": "step", "tpm": "tpm", "android-key": "android"}
 _TOP_KEYS = (
     "record",
@@ -166,7 +167,7 @@ def to_record(identity: DeviceIdentity) -> dict[str, Any]:
         "apple": None if identity.apple is None else _apple(identity.apple),
         "step": None if identity.step is None else _step(identity.step),
         "tpm": None if identity.tpm is None else _tpm(identity.tpm),
-        "android": None,
+        "android": None if identity.android is None else android_to_json(identity.android),
     }
 
 
@@ -299,6 +300,7 @@ def from_record(record: object) -> DeviceIdentity:
     apple = _details_apple(r["apple"]) if fmt == "apple" else None
     step = _details_step(r["step"]) if fmt == "step" else None
     tpm = _details_tpm(r["tpm"]) if fmt == "tpm" else None
+    android = android_from_json(r["android"]) if fmt == "android-key" else None
     key = _public_key(r["public_key_der"], string(r["fingerprint"], "fingerprint"))
 
     acme: list[AcmeIdentifier] = []
@@ -343,6 +345,7 @@ def from_record(record: object) -> DeviceIdentity:
         apple=apple,
         step=step,
         tpm=tpm,
+        android=android,
     )
     # build() derives these; a record whose stored copies disagree was not written by to_record.
     if list(identity.identifiers) != array(r["identifiers"], "identifiers") or len(acme) != len(

@@ -14,7 +14,6 @@ fetched and parsed; the library stays offline. `describe.py` holds the `inspect(
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -305,15 +304,15 @@ def _verify(
         _check_signature(key, *binding.signed)
     serial = _check_serial(kd)
     ident = permanent_identifier_acme(serial)
-    identity = DeviceIdentity.build(
+    return DeviceIdentity.build(
         format=FORMAT,
         public_key=key,
         chain=path_certs,
         acme_identifiers=() if ident is None else (ident,),
         serial_number=serial,
         relaxations=tuple(sorted(relaxations)),
+        android=details_from(kd, status_checked=options.status is not None),
     )
-    return dataclasses.replace(identity, android=details_from(kd, status_checked=options.status is not None))
 
 
 def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity:
