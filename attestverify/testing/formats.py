@@ -1,4 +1,4 @@
-"""Per-format statement builders of `attestverify.testing` (apple, step, tpm).
+"""Per-format statement builders of `attestverify.testing` (apple, step, tpm; android-key in `android.py`).
 
 Each builder takes the key authorization, the identifier to attest, `now` and its own keyword
 variations, and returns a `TestStatement`. They follow the layouts of SPEC §4 closely enough for
@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from .android import android_key
 from .pki import PrivateKey, issue, name, new_key, san_for
 from .statement import TestStatement
 
@@ -286,5 +287,5 @@ def tpm(
     )
 
 
-BUILDERS: dict[str, Builder] = {"apple": apple, "step": step, "tpm": tpm}
-"""Format name -> builder. The android-key builder registers here when that format lands."""
+BUILDERS: dict[str, Builder] = {"apple": apple, "step": step, "tpm": tpm, "android-key": android_key}
+"""Format name -> builder (`register` adds more)."""
