@@ -603,3 +603,28 @@ def test_real_webauthn_android_key_chain_verifies_with_its_client_data_hash() ->
     with pytest.raises(ChallengeMismatchError) as info:
         android.verify_chain(x5c, challenge=hashlib.sha256(b"other").digest(), now=now)
     assert info.value.check == "K11"
+
+
+# --- inspect() hooks ------------------------------------------------------------------------------
+
+
+def test_inspect_decodes_the_key_description_without_trust() -> None:
+    tree = ap.batch_tree()
+    statement = ap.statement(tree)
+    report = attestverify.inspect(cbor2.dumps(statement))
+    json.dumps(report)
+    leaf = report["certificates"][0]["android_key_description"]
+    assert leaf["attestation_version"] == 400
+    assert leaf["attestation_challenge"] == KEY_AUTHORIZATION.encode().hex()
+    assert report["android_sig"]["length"] == len(statement["attStmt"]["sig"])  # type: ignore[index]
+    assert "android_key_description" not in report["certificates"][1]
+
+
+def test_inspect_reports_an_undecodable_or_oversized_key_description_in_place() -> None:
+    for kd in (
+        b"\x30\x00",
+        ap.key_description(software={ap.ATTESTATION_APPLICATION_ID: ap.octets(b"a" * 1100)}),
+    ):
+        tree = ap.batch_tree(kd=kd)
+        report = attestverify.inspect(ap.att_obj(tree))
+        assert report["certificates"][0]["android_key_description"]["error"]["check"] == "K6"
