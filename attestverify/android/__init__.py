@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .. import chain, fields, keys, x509path
 from ..arguments import check_flag, check_now, trust_from_arguments
@@ -247,20 +245,11 @@ def _check_challenge(kd: KeyDescription, expected: bytes | None) -> None:
 
 def _check_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
     """K12: `sig` over `message` by the leaf key (ECDSA/SHA-256 DER, RSA PKCS#1 v1.5/SHA-256, Ed25519)."""
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, message)
-        else:  # an X25519 key cannot sign
-            raise InvalidSignature
-    except (InvalidSignature, ValueError):  # ValueError: a malformed DER ECDSA signature
+    if not keys.signature_valid(key, signature, message):
         raise BadSignatureError(
             "the android-key signature over the key authorization does not verify with the leaf key",
             check="K12",
-        ) from None
+        )
 
 
 def _check_serial(kd: KeyDescription) -> str | None:

@@ -19,9 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 
 from .. import cbor, chain, describe, fields, keys, x509path
 from ..arguments import check_flag, check_now, trust_from_arguments
@@ -144,22 +142,11 @@ def _read_signature(att_stmt: Mapping[object, object]) -> bytes:
 
 def _check_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
     """S6: `signature` over `message` by the leaf key."""
-    try:
-        if not signature:
-            raise InvalidSignature
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, message)
-        else:  # an X25519 key cannot sign
-            raise InvalidSignature
-    except (InvalidSignature, ValueError):  # ValueError: a malformed DER ECDSA signature
+    if not keys.signature_valid(key, signature, message):
         raise BadSignatureError(
             "the step signature over the key authorization does not verify with the leaf key",
             check="S6",
-        ) from None
+        )
 
 
 def _verify(

@@ -15,10 +15,9 @@ import datetime as dt
 import secrets
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from .pki import PrivateKey, issue, name, new_key
+from .pki import PrivateKey, issue, name, new_key, sign
 from .statement import TestStatement
 
 __all__ = ["OID_KEY_DESCRIPTION", "android_key", "key_description"]
@@ -112,15 +111,6 @@ def key_description(
     )
 
 
-def _sign(key: PrivateKey, message: bytes) -> bytes:
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(message, ec.ECDSA(hashes.SHA256()))
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-    assert isinstance(key, ed25519.Ed25519PrivateKey)
-    return key.sign(message)
-
-
 def android_key(
     key_authorization: str,
     *,
@@ -173,7 +163,7 @@ def android_key(
     )
     obj = {
         "fmt": "android-key",
-        "attStmt": {"alg": alg, "sig": _sign(key, message), "x5c": [leaf.der, batch.der]},
+        "attStmt": {"alg": alg, "sig": sign(key, message), "x5c": [leaf.der, batch.der]},
     }
     return TestStatement.of(
         obj, key_authorization, now, root=root.cert, key=key, identifiers=[serial], serial=serial

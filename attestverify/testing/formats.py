@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from .android import android_key
-from .pki import PrivateKey, issue, name, new_key, san_for
+from .pki import PrivateKey, issue, name, new_key, san_for, sign
 from .statement import TestStatement
 
 __all__ = ["apple", "step", "tpm"]
@@ -88,14 +88,6 @@ def apple(
     )
 
 
-def _sign(key: PrivateKey, message: bytes) -> bytes:
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(message, ec.ECDSA(hashes.SHA256()))
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-    return key.sign(message)
-
-
 def step(
     key_authorization: str,
     *,
@@ -138,7 +130,7 @@ def step(
     )
     att_stmt: dict[str, Any] = {
         "alg": alg,
-        "sig": cbor2.dumps(_sign(key, message)),
+        "sig": cbor2.dumps(sign(key, message)),
         "x5c": [leaf.der, f9.der],
     }
     obj = {"fmt": "step", "attStmt": att_stmt}
