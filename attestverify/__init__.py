@@ -31,6 +31,7 @@ from .errors import (
 from .identifiers import format_identifier, parse_identifier
 from .identity import (
     AcmeIdentifier,
+    AndroidDetails,
     AppleDetails,
     DeviceIdentity,
     FormFactor,
@@ -49,6 +50,7 @@ __all__ = [
     "__version__",
     "FORMATS",
     "AcmeIdentifier",
+    "AndroidDetails",
     "AppleDetails",
     "AttestationError",
     "BadSignatureError",

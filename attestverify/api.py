@@ -16,7 +16,7 @@ from typing import Protocol, Union
 
 from cryptography import x509
 
-from . import apple, cbor, step, tpm
+from . import android, apple, cbor, step, tpm
 from .arguments import (
     check_certificates,
     check_flag,
@@ -38,7 +38,7 @@ from .errors import (
 )
 from .identity import PERMANENT_IDENTIFIER, DeviceIdentity
 
-__all__ = ["FORMATS", "FormatVerifier", "verify"]
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "FormatVerifier", "verify"]
 
 
 class FormatVerifier(Protocol):
@@ -52,17 +52,20 @@ _REGISTRY: dict[str, FormatVerifier] = {
     apple.FORMAT: apple.verify_statement,
     step.FORMAT: step.verify_statement,
     tpm.FORMAT: tpm.verify_statement,
+    android.FORMAT: android.verify_statement,
 }
 
 FORMATS: tuple[str, ...] = tuple(_REGISTRY)
 """The implemented formats, in their default order."""
+DEFAULT_FORMATS: tuple[str, ...] = (apple.FORMAT, step.FORMAT, tpm.FORMAT)
+"""What `formats=None` enables: `android-key` only when listed, since it needs `android_status`."""
 
 Roots = Union[Iterable[x509.Certificate], Mapping[str, Iterable[x509.Certificate]], None]  # noqa: UP007 - runtime alias on 3.10
 
 
 def _enabled_formats(formats: object) -> tuple[str, ...]:
     if formats is None:
-        return FORMATS
+        return DEFAULT_FORMATS
     if isinstance(formats, str):
         formats = (formats,)
     if isinstance(formats, (bytes, bytearray, memoryview, Mapping)) or not isinstance(formats, Iterable):
@@ -83,6 +86,14 @@ def _enabled_formats(formats: object) -> tuple[str, ...]:
     return enabled
 
 
+def _android_status(status: object, enabled: tuple[str, ...]) -> object:
+    # D1 (SPEC §2.1): with android-key enabled, None is the caller's bug, not "unchecked".
+    if status is None and android.FORMAT not in enabled:
+        return None
+    checked = android.check_status(status, allow_none=False)
+    return android.STATUS_UNCHECKED if checked is None else checked
+
+
 def verify(
     statement: bytes | bytearray | memoryview | str | Mapping[str, object],
     key_authorization: str | bytes,
@@ -97,6 +108,8 @@ def verify(
     step_allow_legacy_f9: bool = True,
     tpm_allow_rs1: bool = True,
     tpm_allow_sha1_chain: bool = False,
+    android_status: android.StatusList | android.StatusUnchecked | None = None,
+    android_allow_unverified_boot: bool = False,
 ) -> DeviceIdentity:
     """Verify an ACME `device-attest-01` attestation statement.
 
@@ -119,10 +132,11 @@ def verify(
             (for callers that validate identifiers elsewhere; they must then pass the order
             identifier to `verify_csr`).
         formats: the formats to accept (exact case): one name or an iterable of names;
-            unimplemented names are ignored. `None` accepts `apple`, `step` and `tpm`.
+            unimplemented names are ignored. `None` accepts `apple`, `step` and `tpm`;
+            `android-key` only when listed (and then `android_status` is required).
         identifier_type: the ACME type of `identifier` (`"permanent-identifier"` or
             `"hardware-module"`); `None` means `"permanent-identifier"`, so a hardware-module
-            identifier matches only with `identifier_type="hardware-module"` (SPEC v2 §2.1).
+            identifier matches only with `identifier_type="hardware-module"`.
         intermediates: extra untrusted certificates for path building (any format), never
             anchors. `None` adds, for `step` with bundled roots, the bundled Yubico 5.7.4+
             intermediates; a given iterable replaces them.
@@ -135,11 +149,19 @@ def verify(
             RS1 a `PolicyError` (T2).
         tpm_allow_sha1_chain: accept SHA-1 certificate signatures on the TPM AK path
             (relaxation `"tpm-sha1-chain"`).
+        android_status: required when `android-key` is enabled: an `android.StatusList` (Google's
+            attestation status list, fetched and cached by the caller; K5 rejects a listed
+            certificate), or the explicit `android.STATUS_UNCHECKED` (K5 skipped, recorded as
+            relaxation `"android-status-unchecked"`).
+        android_allow_unverified_boot: K10 accepts SelfSigned / Unverified boot or an unlocked
+            bootloader (relaxation `"android-unverified-boot"`); a missing rootOfTrust or Failed
+            boot always fails.
 
     Returns:
         The verified `DeviceIdentity`. `identity.relaxations` names every relaxation the
         verification needed (`"apple-nonce-absent"`, `"yubikey-legacy-f9"`, `"tpm-rs1"`,
-        `"tpm-sha1-chain"`, `"rsa-sig-params-absent"`, `"tpm-bare-rsa-signature"`).
+        `"tpm-sha1-chain"`, `"rsa-sig-params-absent"`, `"tpm-bare-rsa-signature"`,
+        `"android-status-unchecked"`, `"android-unverified-boot"`, `"android-batch-not-ca"`).
 
     Raises:
         UsageError: `malformed`, check D1: invalid caller arguments (a `key_authorization` that
@@ -147,24 +169,28 @@ def verify(
             are not format names, a plain `roots` iterable with several formats enabled,
             non-certificate items or more than 256 of them, a non-`str` `identifier`, an unknown
             `identifier_type`, a non-`bool` option flag, `formats` enabling no implemented
-            format, a `statement` that is not bytes, str or a Mapping, `None` included). A bug
-            or misconfiguration of the caller, not of the device.
+            format, a `statement` that is not bytes, str or a Mapping, `None` included,
+            `android-key` enabled without a `StatusList` or `STATUS_UNCHECKED` as
+            `android_status`). A bug or misconfiguration of the caller, not of the device.
         MalformedError: `malformed`: D2 (input type or size), D3 (CBOR), D4 (no map or no
             text `fmt`), D6 (`attStmt`); apple A1, A2, A5; step S1, S2, S3, S7; tpm T1-T4, T7,
-            T8, T14. `check` is `None` only for the internal-error fallback (a bug: an
-            unexpected exception, kept as `__cause__`).
+            T8, T14; android-key K1-K3, K6, K13. `check` is `None` only for the internal-error
+            fallback (a bug: an unexpected exception, kept as `__cause__`).
         UnsupportedFormatError: `unsupported-format`, D5: `fmt` not implemented or not in
             `formats` (case-sensitive).
-        UntrustedChainError: `untrusted-chain`, A3, S4 or T5, with `rule` set to the failed
-            path rule `"P1"` ... `"P10"`.
+        UntrustedChainError: `untrusted-chain`, A3, S4, T5, K4 or K5 (status list), with `rule`
+            set to the failed path rule `"P1"` ... `"P10"` (not for K5).
         ChallengeMismatchError: `challenge-mismatch`, A6 (Apple freshness code absent or not
-            SHA-256(token)) or T10 (TPM extraData not SHA-256(key_authorization)).
+            SHA-256(token)), T10 (TPM extraData not SHA-256(key_authorization)) or K11
+            (Android attestationChallenge not the key authorization).
         BadSignatureError: `bad-signature`, S6 (step signature over the key authorization) or
-            T9 (AK signature over certInfo).
+            T9 (AK signature over certInfo) or K12 (Android `sig`).
         KeyMismatchError: `key-mismatch`, T12: the TPM certified name is not that of `pubArea`.
         PolicyError: `policy`, A4 (Apple leaf), S5 (step leaf key, ROCA, firmware), T2 (RS1
             with `tpm_allow_rs1=False`), T6 (AK certificate profile), T9 (SHA-1 refused by the
-            crypto backend), T11 (nameAlg), T13 (attested-key attributes, size or curve).
+            crypto backend), T11 (nameAlg), T13 (attested-key attributes, size or curve),
+            K6-K10 (Android KeyDescription placement, leaf key, security level, key origin and
+            purpose, boot state).
         IdentifierMismatchError: `identifier-mismatch`, D7: `identifier` is not among the
             attested identifiers (of `identifier_type`, if given).
     """
@@ -182,6 +208,10 @@ def verify(
                 "step_allow_legacy_f9": check_flag("step_allow_legacy_f9", step_allow_legacy_f9),
                 "tpm_allow_rs1": check_flag("tpm_allow_rs1", tpm_allow_rs1),
                 "tpm_allow_sha1_chain": check_flag("tpm_allow_sha1_chain", tpm_allow_sha1_chain),
+                "android_allow_unverified_boot": check_flag(
+                    "android_allow_unverified_boot", android_allow_unverified_boot
+                ),
+                "android_status": _android_status(android_status, enabled),
             }
         )
 

@@ -26,6 +26,7 @@ from .identity import HardwareModuleName, PermanentIdentifier
 __all__ = [
     "HARDWARE_MODULE_NAME_OID",
     "MAX_DER",
+    "decode_strict",
     "PERMANENT_IDENTIFIER_OID",
     "decode_der_integer",
     "decode_der_string_sequence",
@@ -78,20 +79,42 @@ class _StringSequence(univ.Sequence):  # type: ignore[misc]
 _PRINTABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
 
 
-def _as_bytes(der: object, what: str, check: str) -> bytes:
+def _as_bytes(der: object, what: str, check: str, max_size: int) -> bytes:
     if not isinstance(der, (bytes, bytearray, memoryview)):
         raise MalformedError(f"{what} must be DER bytes", check=check)
     data = bytes(der)
     if not data:
         raise MalformedError(f"{what} is empty", check=check)
-    if len(data) > MAX_DER:
-        raise MalformedError(f"{what} is longer than {MAX_DER} bytes", check=check)
+    if len(data) > max_size:
+        raise MalformedError(f"{what} is longer than {max_size} bytes", check=check)
     return data
 
 
-def _decode_strict(der: object, spec: Any, what: str, check: str, convert: Callable[[Any], _T]) -> _T:
-    """Decode `der` against `spec`, requiring canonical DER and no trailing bytes, then `convert`."""
-    data = _as_bytes(der, what, check)
+def decode_strict(
+    der: object,
+    spec: Any,
+    what: str,
+    check: str,
+    convert: Callable[[Any], _T],
+    *,
+    max_size: int = MAX_DER,
+) -> _T:
+    """Decode `der` against `spec`, requiring canonical DER and no trailing bytes, then `convert`.
+
+    Args:
+        der: the DER bytes (1 ... `max_size` bytes).
+        spec: the pyasn1 schema.
+        what: the value's name in error messages.
+        check: the SPEC check id of every error.
+        convert: turns the decoded pyasn1 value into the result; a `MalformedError` it raises
+            passes unchanged, any pyasn1, value or type error becomes one.
+        max_size: the largest input accepted.
+
+    Raises:
+        MalformedError: (`check`) not bytes, empty, too long, not canonical DER, trailing bytes,
+            or `convert` refused the value.
+    """
+    data = _as_bytes(der, what, check, max_size)
     try:
         value, rest = _der_decoder.decode(data, asn1Spec=spec)
         if rest:
@@ -125,7 +148,7 @@ def decode_permanent_identifier(der: bytes, *, check: str) -> PermanentIdentifie
     Raises:
         MalformedError: not strict DER, trailing bytes, invalid UTF-8 or longer than 4 096 bytes.
     """
-    return _decode_strict(der, _PermanentIdentifier(), "PermanentIdentifier", check, _to_permanent_identifier)
+    return decode_strict(der, _PermanentIdentifier(), "PermanentIdentifier", check, _to_permanent_identifier)
 
 
 def _to_permanent_identifier(value: Any) -> PermanentIdentifier:
@@ -152,7 +175,7 @@ def decode_hardware_module_name(der: bytes, *, check: str) -> HardwareModuleName
     Raises:
         MalformedError: not strict DER, a component missing, trailing bytes or too long.
     """
-    return _decode_strict(der, _HardwareModuleName(), "HardwareModuleName", check, _to_hardware_module_name)
+    return decode_strict(der, _HardwareModuleName(), "HardwareModuleName", check, _to_hardware_module_name)
 
 
 def _to_hardware_module_name(value: Any) -> HardwareModuleName:
@@ -213,7 +236,7 @@ def decode_der_integer(der: bytes, *, check: str, max_bytes: int = 64) -> int:
         MalformedError: not an INTEGER, non-minimal, negative, trailing bytes or longer
             than `max_bytes` content bytes.
     """
-    number = _decode_strict(der, univ.Integer(), "INTEGER", check, int)
+    number = decode_strict(der, univ.Integer(), "INTEGER", check, int)
     if number.bit_length() > 8 * max_bytes:
         raise MalformedError(f"INTEGER is longer than {max_bytes} bytes", check=check)
     if number < 0:
@@ -242,7 +265,7 @@ def decode_der_string_sequence(der: bytes, *, check: str) -> str:
         MalformedError: another structure, an empty string, characters outside the string
             type's alphabet, invalid UTF-8, trailing bytes or too long.
     """
-    kind, text = _decode_strict(der, _StringSequence(), "device id SEQUENCE", check, _to_choice_text)
+    kind, text = decode_strict(der, _StringSequence(), "device id SEQUENCE", check, _to_choice_text)
     if not text:
         raise MalformedError("device id string is empty", check=check)
     if kind == "printableString" and not set(text) <= _PRINTABLE:

@@ -78,6 +78,7 @@ def validate(
     check: str,
     allow_legacy_f9: bool = False,
     allow_sha1: bool = False,
+    allow_android_batch: bool = False,
 ) -> x509path.ValidatedPath:
     """The path from `certs[0]` (the x5c leaf) to one of `trust.anchors` at `trust.now`; the rest
     of x5c and `trust.intermediates` are untrusted candidates (§5.1, errors with `check`)."""
@@ -89,4 +90,5 @@ def validate(
         check=check,
         allow_legacy_f9=allow_legacy_f9,
         allow_sha1=allow_sha1,
+        allow_android_batch=allow_android_batch,
     )

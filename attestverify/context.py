@@ -29,15 +29,16 @@ class Context:
         now: tz-aware instant used for every validity check.
         anchors: trust anchors for this format (bundled or given by the caller).
         intermediates: extra untrusted certificates for path building (never anchors).
-        options: `verify()`'s option flags by keyword name (`"apple_require_nonce"`, ...), each a
-            checked `bool`; a name that is absent takes the format's default.
+        options: `verify()`'s options by keyword name (`"apple_require_nonce"`, ...): flags as a
+            checked `bool`, other values (`"android_status"`) checked by `verify()`; a name that
+            is absent takes the format's default.
     """
 
     key_authorization: str
     now: datetime
     anchors: tuple[x509.Certificate, ...]
     intermediates: tuple[x509.Certificate, ...] = ()
-    options: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
+    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def token(self) -> str:
@@ -51,4 +52,9 @@ class Context:
 
     def flag(self, name: str, default: bool) -> bool:
         """The option flag `name`, or `default` when `verify()` did not pass it."""
-        return self.options.get(name, default)
+        value = self.options.get(name, default)
+        return value if isinstance(value, bool) else default
+
+    def setting(self, name: str) -> object:
+        """The non-flag option `name` as `verify()` checked it, or `None` when it was not passed."""
+        return self.options.get(name)

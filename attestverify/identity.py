@@ -18,15 +18,16 @@ from typing import Any, Literal, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 
-from .details import AppleDetails, FormFactor, PinPolicy, StepDetails, TouchPolicy, TpmDetails
+from .details import AndroidDetails, AppleDetails, FormFactor, PinPolicy, StepDetails, TouchPolicy, TpmDetails
 from .errors import MalformedError
 
 __all__ = [
     "PERMANENT_IDENTIFIER",
     "HARDWARE_MODULE",
     "AcmeIdentifier",
+    "AndroidDetails",
     "AppleDetails",
     "DeviceIdentity",
     "FormFactor",
@@ -45,7 +46,9 @@ PERMANENT_IDENTIFIER = "permanent-identifier"
 HARDWARE_MODULE = "hardware-module"
 IdentifierType = Literal["permanent-identifier", "hardware-module"]
 
-PublicKey = Union[ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey]  # noqa: UP007 - runtime alias on 3.10
+PublicKey = Union[  # noqa: UP007 - runtime alias on 3.10
+    ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey, x25519.X25519PublicKey
+]
 
 
 def _acme_safe(value: str | None) -> str | None:
@@ -125,7 +128,7 @@ def _subject_public_key_bits(public_key: object) -> bytes:
         )
     if isinstance(public_key, rsa.RSAPublicKey):
         return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    if isinstance(public_key, ed25519.Ed25519PublicKey):
+    if isinstance(public_key, (ed25519.Ed25519PublicKey, x25519.X25519PublicKey)):
         return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     raise MalformedError(f"unsupported public key type {type(public_key).__name__}")
 
@@ -134,17 +137,18 @@ def fingerprint(public_key: PublicKey) -> str:
     """The step-ca compatible key fingerprint: `"SHA256:"` + base64(SHA-256(subjectPublicKey)).
 
     The hash covers the contents of the SubjectPublicKeyInfo BIT STRING as `cryptography`
-    re-encodes it (uncompressed EC point, PKCS#1 RSAPublicKey, raw Ed25519), so it does not
+    re-encodes it (uncompressed EC point, PKCS#1 RSAPublicKey, raw Ed25519 or X25519), so it does not
     depend on how the certificate happened to encode the key.
 
     Args:
-        public_key: an EC, RSA or Ed25519 public key from `cryptography`.
+        public_key: an EC, RSA, Ed25519 or X25519 public key from `cryptography` (X25519 only
+            from `step.verify_chain`).
 
     Returns:
         `"SHA256:"` followed by the standard, padded base64 of the digest (51 characters).
 
     Raises:
-        MalformedError: for a key type other than EC, RSA or Ed25519.
+        MalformedError: for a key type other than EC, RSA, Ed25519 or X25519.
     """
     digest = hashlib.sha256(_subject_public_key_bits(public_key)).digest()
     return "SHA256:" + base64.b64encode(digest).decode("ascii")
@@ -178,6 +182,7 @@ class DeviceIdentity:
         apple: details of an `apple` attestation, else `None`.
         step: details of a `step` attestation, else `None`.
         tpm: details of a `tpm` attestation, else `None`.
+        android: details of an `android-key` attestation, else `None`.
     """
 
     format: str
@@ -195,6 +200,7 @@ class DeviceIdentity:
     apple: AppleDetails | None = None
     step: StepDetails | None = None
     tpm: TpmDetails | None = None
+    android: AndroidDetails | None = None
 
     @classmethod
     def build(
@@ -212,6 +218,7 @@ class DeviceIdentity:
         apple: AppleDetails | None = None,
         step: StepDetails | None = None,
         tpm: TpmDetails | None = None,
+        android: AndroidDetails | None = None,
     ) -> DeviceIdentity:
         """Assemble an identity, deriving `fingerprint`, `public_key_der` and `identifiers`.
 
@@ -219,7 +226,7 @@ class DeviceIdentity:
         nothing. Duplicate ACME identifiers are dropped, keeping the first occurrence.
 
         Raises:
-            MalformedError: `public_key` is not an EC, RSA or Ed25519 key.
+            MalformedError: `public_key` is not an EC, RSA, Ed25519 or X25519 key.
         """
         unique: list[AcmeIdentifier] = []
         for ident in acme_identifiers:
@@ -241,6 +248,7 @@ class DeviceIdentity:
             apple=apple,
             step=step,
             tpm=tpm,
+            android=android,
         )
 
     def matches(self, value: str, type: str | None = None) -> bool:  # noqa: A002

@@ -1,10 +1,10 @@
 """`inspect()`: decode an attestation statement **without trusting it**.
 
 For debugging and support: shows what a device sent (fmt, attStmt fields, each certificate,
-the Apple / Yubico / TPM extensions, the TPM structures) as a JSON-serializable dict marked
-`"verified": false`. Nothing here checks a chain or a signature, so nothing here may be used to
-decide anything. Only the top-level decoding (checks D2-D4) raises; every other problem is
-reported in place as `{"error": {"code", "check", "message"}}`.
+the Apple / Yubico / TPM extensions, the Android KeyDescription, the TPM structures) as a
+JSON-serializable dict marked `"verified": false`. Nothing here checks a chain or a signature,
+so nothing here may be used to decide anything. Only the top-level decoding (checks D2-D4)
+raises; every other problem is reported in place as `{"error": {"code", "check", "message"}}`.
 
 Values are decoded with the same strict decoders that verification uses after validation, but
 only extension values of at most 1 024 bytes are decoded (they are untrusted here).
@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from . import apple, cbor, fields, step, tpm, x509path
+from . import android, apple, cbor, fields, step, tpm, x509path
 from .api import FORMATS
 from .asn1 import raw_extension
 from .describe import (
@@ -59,12 +59,14 @@ _REGISTRY: dict[str, _Hooks] = {
     apple.FORMAT: _Hooks(apple.X5C_CHECKS, apple.describe_statement),
     step.FORMAT: _Hooks(step.X5C_CHECKS, step.describe_statement),
     tpm.FORMAT: _Hooks(tpm.X5C_CHECKS, tpm.describe_statement, tpm.describe_leaf),
+    android.FORMAT: _Hooks(android.X5C_CHECKS, android.describe_statement),
 }
 # Extension decoders that apply to a certificate in any statement (a step chain may hold an
 # Apple certificate, say); each returns `None` for a certificate without its extensions.
 _CERTIFICATE_HOOKS: tuple[Callable[[x509.Certificate], dict[str, Any] | None], ...] = (
     apple.describe_certificate,
     step.describe_certificate,
+    android.describe_certificate,
 )
 
 

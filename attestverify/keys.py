@@ -15,13 +15,20 @@ import functools
 from collections.abc import Collection
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from .errors import PolicyError
 
-__all__ = ["check_ec_curve", "check_rsa_key", "has_roca_fingerprint", "issuer_key_problem"]
+__all__ = [
+    "check_ec_curve",
+    "check_rsa_key",
+    "has_roca_fingerprint",
+    "issuer_key_problem",
+    "signature_valid",
+]
 
 # The primes used by the published detector (roca-detect): the odd primes up to 167.
 _ROCA_PRIMES = (
@@ -169,3 +176,24 @@ def end_entity_key(cert: x509.Certificate, *, check: str, what: str) -> Certific
         return cert.public_key()
     except (ValueError, UnsupportedAlgorithm):
         raise PolicyError(f"the key type of {what} is not supported", check=check) from None
+
+
+def signature_valid(key: object, signature: bytes, message: bytes) -> bool:
+    """Whether `signature` over `message` verifies with a leaf key, as step S6 and android-key K12
+    sign: ECDSA (DER) over SHA-256 for any curve, RSA PKCS#1 v1.5 / SHA-256, Ed25519 over the raw
+    message. Any other key type (an X25519 slot key cannot sign) and an empty or malformed
+    signature are `False`."""
+    try:
+        if not signature:
+            return False
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, message)
+        else:
+            return False
+    except (InvalidSignature, ValueError):  # ValueError: a malformed DER ECDSA signature
+        return False
+    return True

@@ -29,6 +29,8 @@ extension, keyCertSign if keyUsage is present, issued by an anchor whose SPKI SH
 two pinned Yubico roots; leaf not a CA. (b) `tpm-sha1-chain` sha1WithRSAEncryption and
 ecdsa-with-SHA1. (c) `rsa-sig-params-absent` RSA PKCS#1 v1.5 AlgorithmIdentifier without parameters in the TBS
 (and, byte-equal, outside): a trigger is only ever read from signed data.
+(d) `android-batch-not-ca` a cA=FALSE batch certificate directly above an Android leaf, under a pinned
+Google root: the rules are in `pinned_android.py`; here only `_Search.android_batch` and the anchor pin.
 """
 
 from __future__ import annotations
@@ -43,12 +45,13 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from . import certrules, certsig
+from . import certrules, certsig, pinned_android
 from .errors import UntrustedChainError
 from .keys import issuer_key_problem
-from .relaxations import LEGACY_F9, RSA_PARAMS_ABSENT, SHA1_CHAIN
+from .relaxations import ANDROID_BATCH_NOT_CA, LEGACY_F9, RSA_PARAMS_ABSENT, SHA1_CHAIN
 
 __all__ = [
+    "ANDROID_BATCH_NOT_CA",
     "LEGACY_F9",
     "PINNED_F9_ANCHOR_SPKI_SHA256",
     "RSA_PARAMS_ABSENT",
@@ -239,10 +242,11 @@ class _Search:
             raise _Reject(depth, "P3", f"{issuer.label} is an issuer with an empty subject")
         if not issuer.valid_at(self.now):
             raise _Reject(depth, "P4", f"{issuer.label} is not valid at {self.now.isoformat()}")
-        if issuer.ext_problem is not None:
+        batch = self.android_batch(child, issuer, depth, is_anchor)  # relaxation (d), pinned_android.py
+        if issuer.ext_problem is not None and not batch:
             rule, why = issuer.ext_problem
             raise _Reject(depth, rule, f"{issuer.label} {why}", unimplemented=rule == "P5")
-        f9 = self.issuer_is_ca(child, issuer, depth, is_anchor)
+        f9 = self.issuer_is_ca(child, issuer, depth, is_anchor, batch=batch)
         below = len(path) - 1
         if issuer.bc is not None and issuer.bc.path_length is not None and below > issuer.bc.path_length:
             raise _Reject(depth, "P5", f"{issuer.label} pathLenConstraint {issuer.bc.path_length} exceeded")
@@ -253,6 +257,7 @@ class _Search:
         used = used | self.verify(child, issuer, depth)
         if f9:
             used = used | {LEGACY_F9}
+        used = self.android_batch_used(used, batch, issuer, is_anchor, depth)  # relaxation (d)
         if is_anchor:
             return [*path, issuer], used
         if len(path) >= MAX_INTERMEDIATES + 1:
@@ -261,8 +266,8 @@ class _Search:
             )
         return self.visit([*path, issuer], used, f9)
 
-    def issuer_is_ca(self, child: _Node, issuer: _Node, depth: int, is_anchor: bool) -> bool:
-        """P5 for one issuer: a v3 CA, or (relaxation (a)) a legacy F9; True for the F9 case."""
+    def issuer_is_ca(self, child: _Node, issuer: _Node, depth: int, is_anchor: bool, *, batch: bool) -> bool:
+        """P5 for one issuer: a v3 CA, (a) a legacy F9 (returns True) or (d) an accepted Android batch."""
         if issuer.bc is None:
             if is_anchor or LEGACY_F9 not in self.enabled or depth != 1:
                 raise _Reject(depth, "P5", f"{issuer.label} has no basicConstraints, so it is not a CA")
@@ -272,11 +277,38 @@ class _Search:
             if child.bc is not None and child.bc.ca:
                 raise _Reject(depth, "P5", f"{child.label} is a CA below a legacy F9")
             return True
-        if not issuer.bc.ca:
+        if not issuer.bc.ca and not batch:
             raise _Reject(depth, "P5", f"{issuer.label} has basicConstraints cA=FALSE")
         if issuer.cert.version != x509.Version.v3:
             raise _Reject(depth, "P5", f"{issuer.label} is not v3")
         return False
+
+    def android_batch(self, child: _Node, issuer: _Node, depth: int, is_anchor: bool) -> bool:
+        """Relaxation (d): whether `issuer`, with cA=FALSE, is accepted as the Android batch
+        certificate directly above the leaf (`pinned_android.batch_problem`)."""
+        if ANDROID_BATCH_NOT_CA not in self.enabled or issuer.bc is None or issuer.bc.ca or is_anchor:
+            return False
+        if depth != 1:
+            raise _Reject(
+                depth, "P5", f"{issuer.label} has basicConstraints cA=FALSE above the leaf's issuer"
+            )
+        unfit = pinned_android.batch_problem(issuer.cert, child.cert)
+        if unfit is not None:
+            raise _Reject(depth, "P5", f"{issuer.label} is not an Android batch certificate: it {unfit}")
+        return True
+
+    @staticmethod
+    def android_batch_used(
+        used: frozenset[str], batch: bool, issuer: _Node, is_anchor: bool, depth: int
+    ) -> frozenset[str]:
+        """Relaxation (d): record the batch certificate; a path through one ends at a pinned Google root."""
+        if batch:
+            used = used | {ANDROID_BATCH_NOT_CA}
+        if is_anchor and ANDROID_BATCH_NOT_CA in used:
+            unpinned = pinned_android.anchor_problem(issuer.cert)
+            if unpinned is not None:
+                raise _Reject(depth, "P5", f"{issuer.label} {unpinned}")
+        return used
 
     def verify(self, child: _Node, issuer: _Node, depth: int) -> frozenset[str]:
         alg = child.alg
@@ -343,7 +375,8 @@ def search(
         anchors: trust anchors (bundled or given roots); never taken from `x5c`.
         now: tz-aware validation instant.
         check: SPEC check id for errors.
-        enabled: relaxation names that may be used (`LEGACY_F9`, `SHA1_CHAIN`, `RSA_PARAMS_ABSENT`).
+        enabled: relaxation names that may be used (`LEGACY_F9`, `SHA1_CHAIN`, `RSA_PARAMS_ABSENT`,
+            `ANDROID_BATCH_NOT_CA`).
 
     Returns:
         `(chain, used)`: the path leaf first and anchor last, and the sorted relaxation names it used

@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 
 from .identity import (
     AcmeIdentifier,
@@ -37,6 +37,7 @@ from .identity import (
     fingerprint,
     public_key_der,
 )
+from .recordandroid import android_from_json, android_to_json
 from .recordjson import (
     array,
     b64,
@@ -57,8 +58,8 @@ __all__ = ["RECORD_VERSION", "from_record", "to_record"]
 
 RECORD_VERSION = 1
 
-_FORMATS = ("apple", "step", "tpm")
-# Each format's details live under their own key; "android" lands with the android-key format.
+_FORMATS = ("apple", "step", "tpm", "android-key")
+# Each format's details live under their own key.
 _DETAIL_KEYS = {"apple": "apple", "step": "step", "tpm": "tpm", "android-key": "android"}
 _TOP_KEYS = (
     "record",
@@ -166,7 +167,7 @@ def to_record(identity: DeviceIdentity) -> dict[str, Any]:
         "apple": None if identity.apple is None else _apple(identity.apple),
         "step": None if identity.step is None else _step(identity.step),
         "tpm": None if identity.tpm is None else _tpm(identity.tpm),
-        "android": None,
+        "android": None if identity.android is None else android_to_json(identity.android),
     }
 
 
@@ -257,7 +258,9 @@ def _public_key(value: object, stored_fingerprint: str) -> Any:
         key = serialization.load_der_public_key(der)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise fail("public_key_der is not a SubjectPublicKeyInfo") from None
-    if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
+    if not isinstance(
+        key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey, x25519.X25519PublicKey)
+    ):
         raise fail(f"public_key_der holds an unsupported key type {type(key).__name__}")
     if public_key_der(key) != der:
         raise fail("public_key_der is not in canonical form")
@@ -297,6 +300,7 @@ def from_record(record: object) -> DeviceIdentity:
     apple = _details_apple(r["apple"]) if fmt == "apple" else None
     step = _details_step(r["step"]) if fmt == "step" else None
     tpm = _details_tpm(r["tpm"]) if fmt == "tpm" else None
+    android = android_from_json(r["android"]) if fmt == "android-key" else None
     key = _public_key(r["public_key_der"], string(r["fingerprint"], "fingerprint"))
 
     acme: list[AcmeIdentifier] = []
@@ -341,6 +345,7 @@ def from_record(record: object) -> DeviceIdentity:
         apple=apple,
         step=step,
         tpm=tpm,
+        android=android,
     )
     # build() derives these; a record whose stored copies disagree was not written by to_record.
     if list(identity.identifiers) != array(r["identifiers"], "identifiers") or len(acme) != len(

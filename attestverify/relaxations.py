@@ -9,6 +9,9 @@ from __future__ import annotations
 import enum
 
 __all__ = [
+    "ANDROID_BATCH_NOT_CA",
+    "ANDROID_STATUS_UNCHECKED",
+    "ANDROID_UNVERIFIED_BOOT",
     "APPLE_NONCE_ABSENT",
     "LEGACY_F9",
     "RSA_PARAMS_ABSENT",
@@ -34,6 +37,13 @@ class Relaxation(str, enum.Enum):
     """`tpm`: `sig` is a bare PKCS#1 v1.5 signature (Windows Hello) instead of a TPMT_SIGNATURE."""
     TPM_RS1 = "tpm-rs1"
     """`tpm`: `alg` -65535 (RS1: the AK signed certInfo over SHA-1), accepted (T2)."""
+    ANDROID_STATUS_UNCHECKED = "android-status-unchecked"
+    """`android-key`: K5 skipped, the caller passed `android.STATUS_UNCHECKED` (or no status list)."""
+    ANDROID_UNVERIFIED_BOOT = "android-unverified-boot"
+    """`android-key`: SelfSigned / Unverified boot or an unlocked bootloader, allowed by the caller."""
+    ANDROID_BATCH_NOT_CA = "android-batch-not-ca"
+    """`android-key`: relaxation (d), a cA=FALSE batch certificate directly above the leaf, pinned to
+    the Google hardware attestation roots."""
 
 
 # Plain `str` constants: what the verifiers record, so `relaxations` holds ordinary strings.
@@ -43,3 +53,6 @@ RSA_PARAMS_ABSENT: str = Relaxation.RSA_PARAMS_ABSENT.value
 APPLE_NONCE_ABSENT: str = Relaxation.APPLE_NONCE_ABSENT.value
 TPM_BARE_RSA_SIGNATURE: str = Relaxation.TPM_BARE_RSA_SIGNATURE.value
 TPM_RS1: str = Relaxation.TPM_RS1.value
+ANDROID_STATUS_UNCHECKED: str = Relaxation.ANDROID_STATUS_UNCHECKED.value
+ANDROID_UNVERIFIED_BOOT: str = Relaxation.ANDROID_UNVERIFIED_BOOT.value
+ANDROID_BATCH_NOT_CA: str = Relaxation.ANDROID_BATCH_NOT_CA.value

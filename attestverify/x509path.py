@@ -33,6 +33,8 @@ Real-data quirks (testdata/) and where they go:
 * Windows AK chains with critical SAN and certificatePolicies (`tpm/webauthn-*`): tier 1.
 * SHA-1 TPM vendor CAs (`roots/infineon/IFX_TPM_EK_Root_CA.pem` and its intermediates): tier 2 with
   `tpm-sha1-chain` when enabled, else P7.
+* cA=FALSE batch certificate above the leaf (`android-key/sony-xperia10-iii-sdk33-TEE_EC`): tier 1
+  rejects; tier 2 accepts with `android-batch-not-ca` (format `android-key`, Google roots only).
 * Non-DER Nuvoton names, STM non-minimal serials, trailing bytes, ECDSA AlgorithmIdentifiers with
   NULL (Intel OnDie): cryptography 50 refuses to parse them, `parse_x5c` raises `malformed`.
 """
@@ -47,7 +49,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
-from . import certder, certsig, pinned
+from . import certder, certsig, pinned, pinned_android
 from .errors import MalformedError, UntrustedChainError, UsageError
 from .keys import issuer_key_problem
 
@@ -159,9 +161,11 @@ def _tier1(
 
 
 def _triggers(
-    certs: Sequence[x509.Certificate], *, allow_legacy_f9: bool, allow_sha1: bool
+    certs: Sequence[x509.Certificate], *, allow_legacy_f9: bool, allow_sha1: bool, allow_android_batch: bool
 ) -> frozenset[str]:
     found: set[str] = set()
+    if allow_android_batch and pinned_android.trigger(certs[0], certs[1:]):  # relaxation (d)
+        found.add(pinned.ANDROID_BATCH_NOT_CA)
     for cert in certs:
         alg = certsig.sig_alg(cert)
         if alg is not None and alg.rsa_params_absent:
@@ -210,6 +214,7 @@ def validate_path(
     check: str,
     allow_legacy_f9: bool = False,
     allow_sha1: bool = False,
+    allow_android_batch: bool = False,
 ) -> ValidatedPath:
     """Validate `leaf` to one of `anchors` at `now` under the §5 profile.
 
@@ -222,6 +227,7 @@ def validate_path(
         check: SPEC check id for errors (e.g. `"S4"`).
         allow_legacy_f9: enable relaxation (a) `yubikey-legacy-f9` (format `step`).
         allow_sha1: enable relaxation (b) `tpm-sha1-chain` (format `tpm`, option on).
+        allow_android_batch: enable relaxation (d) `android-batch-not-ca` (format `android-key`).
             Relaxation (c) `rsa-sig-params-absent` is always on.
 
     Returns:
@@ -267,7 +273,12 @@ def validate_path(
         chain, reason = _tier1(leaf, pool, usable_anchors, now)
     if chain is not None:
         return ValidatedPath(chain, ())
-    enabled = _triggers([leaf, *pool], allow_legacy_f9=allow_legacy_f9, allow_sha1=allow_sha1)
+    enabled = _triggers(
+        [leaf, *pool],
+        allow_legacy_f9=allow_legacy_f9,
+        allow_sha1=allow_sha1,
+        allow_android_batch=allow_android_batch,
+    )
     # With a trigger the pinned validator may accept (using a relaxation); without one it only
     # explains the rejection, naming the certificate and the rule. Its result never counts then.
     try:

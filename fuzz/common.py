@@ -40,6 +40,8 @@ with atheris.instrument_imports(include=["attestverify"]):
     # Every module is imported here, inside the instrumentation block: `api.py` imports the
     # format modules lazily, and a module first imported later would run uninstrumented.
     import attestverify
+    import attestverify.android
+    import attestverify.android.keydescription
     import attestverify.apple
     import attestverify.asn1
     import attestverify.cbor
@@ -47,6 +49,7 @@ with atheris.instrument_imports(include=["attestverify"]):
     import attestverify.inspection
     import attestverify.payload
     import attestverify.pinned
+    import attestverify.pinned_android
     import attestverify.step
     import attestverify.tpm
     import attestverify.tpm.akcert
@@ -63,7 +66,7 @@ T = TypeVar("T")
 
 # tests/pki.py KEY_AUTHORIZATION: the generated seeds and the swtpm fixtures are bound to it.
 KEY_AUTHORIZATION = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
-FORMATS = ("apple", "step", "tpm")
+FORMATS = ("apple", "step", "tpm", "android-key")
 
 
 class Finding(AssertionError):
@@ -177,8 +180,26 @@ def context(options: int, when: int, fmt: str) -> Context:
             "step_allow_legacy_f9": not options & 0x20,
             "tpm_allow_rs1": not options & 0x40,
             "tpm_allow_sha1_chain": bool(options & 0x80),
+            "android_status": android_status(options & 0x04),
+            "android_allow_unverified_boot": bool(options & 0x08),
         },
     )
+
+
+@functools.cache
+def _status_list() -> object:
+    # One seed-PKI intermediate listed: a fuzzed chain through it must fail K5.
+    from attestverify.android import StatusList
+
+    listed = [f"{c.serial_number:x}" for c in test_roots("android-key")[:1]]
+    return StatusList.from_json({"entries": {s: {"status": "REVOKED"} for s in listed}})
+
+
+def android_status(checked: int) -> object:
+    """`STATUS_UNCHECKED`, or a `StatusList` listing the first seed root when `checked`."""
+    from attestverify.android import STATUS_UNCHECKED
+
+    return _status_list() if checked else STATUS_UNCHECKED
 
 
 def verify_kwargs(b0: int, b1: int, when: int) -> dict[str, Any]:
@@ -193,8 +214,12 @@ def verify_kwargs(b0: int, b1: int, when: int) -> dict[str, Any]:
     if b0 & 0x01:
         kwargs["roots"] = {fmt: test_roots(fmt) for fmt in FORMATS}
     selector = b1 & 0x07
-    if selector:  # 1..7: a non-empty subset of the formats
-        kwargs["formats"] = tuple(f for i, f in enumerate(FORMATS) if selector & (1 << i))
+    if selector:  # 1..7: a non-empty subset of apple, step, tpm
+        kwargs["formats"] = tuple(f for i, f in enumerate(FORMATS[:3]) if selector & (1 << i))
+    if b0 & 0x04:  # android-key is enabled only when listed, and then needs a status choice
+        kwargs["formats"] = (*kwargs.get("formats", FORMATS[:3]), "android-key")
+        kwargs["android_status"] = android_status(b0 & 0x10)
+        kwargs["android_allow_unverified_boot"] = bool(b0 & 0x08)
     if b1 & 0x08:
         ids = identifiers()
         kwargs["identifier"] = ids[(b1 >> 4) % len(ids)]

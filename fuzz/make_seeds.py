@@ -5,8 +5,9 @@
 
 Sources: the real vectors in testdata/ (Windows TPM statements wrapped as ACME attStmts, the
 YubiKey chains wrapped as `step` statements with a dummy signature, the Apple leaf, the swtpm
-fixtures) and statements generated with the test PKI builders of tests/ (pki, apple_pki,
-yubikey_pki, tpm_pki). Generated keys are random, so `--commit` also rewrites
+fixtures, the Android chains with a dummy signature) and statements generated with the test PKI
+builders of tests/ (pki, apple_pki, yubikey_pki, tpm_pki, android_pki). Generated keys are
+random, so `--commit` also rewrites
 `fuzz/seeds/_pki/` (the test anchors, the known legitimate identities, the times) in the same
 run: the committed seeds and their PKI always belong together.
 
@@ -29,6 +30,7 @@ from typing import Any
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+import android_pki  # noqa: E402
 import apple_pki  # noqa: E402
 import cbor2  # noqa: E402
 import pki  # noqa: E402
@@ -41,6 +43,7 @@ from cryptography.x509.oid import NameOID  # noqa: E402
 
 import attestverify  # noqa: E402
 from attestverify import tpm  # noqa: E402
+from attestverify.android import STATUS_UNCHECKED  # noqa: E402
 from attestverify.tpm import structures  # noqa: E402
 
 WORK = REPO / "fuzz" / "corpus-work"
@@ -70,7 +73,7 @@ class Statement:
 class Collected:
     statements: list[Statement] = field(default_factory=list)
     roots: dict[str, list[x509.Certificate]] = field(
-        default_factory=lambda: {"apple": [], "step": [], "tpm": []}
+        default_factory=lambda: {"apple": [], "step": [], "tpm": [], "android-key": []}
     )
     times: list[str] = field(default_factory=list)
 
@@ -104,6 +107,10 @@ def _real(c: Collected) -> None:
         vec = vectors.load_vector(vid)
         stmt = {"alg": -7, "sig": DUMMY_SIG, "x5c": vec.x5c_der}
         c.statements.append(Statement(vid, "step", stmt, False, c.time_index(vec.now), real=True))
+    for vid in vectors.vector_ids("android-key/"):  # K10-K12 fail (no ACME binding); Sony needs (d)
+        vec = vectors.load_vector(vid)
+        stmt = {"alg": -7, "sig": b"\x30\x06\x02\x01\x01\x02\x01\x01", "x5c": vec.x5c_der}
+        c.statements.append(Statement(vid, "android-key", stmt, False, c.time_index(vec.now), real=True))
     for vid in vectors.vector_ids("apple/"):
         vec = vectors.load_vector(vid)
         stmt = {"x5c": vec.x5c_der}
@@ -165,6 +172,14 @@ def _generated(c: Collected) -> None:
     for label, st in variants.items():
         c.statements.append(Statement(f"gen-tpm-{label}", "tpm", st.att_stmt, True, 0))
 
+    android_trees = {kind: android_pki.batch_tree(kind) for kind in ("p256", "p384", "rsa2048", "ed25519")}
+    android_trees["rkp"] = android_pki.rkp_tree()
+    for label, atree in android_trees.items():
+        if atree.root.cert not in c.roots["android-key"]:
+            c.roots["android-key"].append(atree.root.cert)
+        stmt = android_pki.statement(atree)["attStmt"]
+        c.statements.append(Statement(f"gen-android-{label}", "android-key", stmt, True, 0))  # type: ignore[arg-type]
+
 
 def _known_identities(c: Collected) -> list[dict[str, Any]]:
     """Verify every legitimate seed as its harness would; the results are the only acceptances."""
@@ -176,9 +191,14 @@ def _known_identities(c: Collected) -> list[dict[str, Any]]:
             if st.extra_data is not None:
                 identity = tpm.verify_certify(st.att_stmt, st.extra_data, now=now)
             elif st.test_roots:
+                android = (
+                    {"formats": (st.fmt,), "android_status": STATUS_UNCHECKED}
+                    if st.fmt == "android-key"
+                    else {}
+                )
                 identity = attestverify.verify(
                     st.att_obj(), pki.KEY_AUTHORIZATION, roots={st.fmt: c.roots[st.fmt]}, now=now,
-                    apple_require_nonce=not st.label.endswith("no-nonce"),
+                    apple_require_nonce=not st.label.endswith("no-nonce"), **android,
                 )  # fmt: skip
             else:
                 continue  # real apple/step material cannot be bound to a key authorization
@@ -194,6 +214,8 @@ def _options(st: Statement, certify: bool = False) -> int:
     value = 0x01 if st.test_roots else 0x00
     if st.label.endswith("no-nonce"):
         value |= 0x02
+    if st.fmt == "android-key" and st.real:
+        value |= 0x08  # allow unverified boot: three real Pixel chains reach K11 only with it
     return value
 
 
@@ -248,14 +270,16 @@ def corpora(c: Collected, csr_seeds: list[bytes]) -> dict[str, list[bytes]]:
     for st in c.statements:
         opts, when = _options(st), st.time_index
         obj = st.att_obj()
-        out["verify"].append(bytes([opts, 0, when]) + obj)
-        out["verify_b64"].append(bytes([opts, 0, when]) + _b64(obj))
+        # verify() enables android-key only with option bit 0x04 (common.verify_kwargs).
+        vopts = opts | (0x04 if st.fmt == "android-key" else 0)
+        out["verify"].append(bytes([vopts, 0, when]) + obj)
+        out["verify_b64"].append(bytes([vopts, 0, when]) + _b64(obj))
         out["inspect"].append(b"\x00" + obj)
         out["inspect"].append(b"\x01" + _b64(obj))
         out["cbor"].append(b"\x00" + obj)
         out["cbor"].append(b"\x01" + _b64(obj))
         body = cbor2.dumps(st.att_stmt)
-        out[st.fmt].append(bytes([opts, when, 0]) + body)
+        out[_HARNESS.get(st.fmt, st.fmt)].append(bytes([opts, when, 0]) + body)
         if st.fmt == "tpm":
             extras = [hashlib.sha256(pki.KEY_AUTHORIZATION.encode()).digest(), *_extra_data(c)]
             index = extras.index(st.extra_data) if st.extra_data in extras else 0
@@ -265,7 +289,7 @@ def corpora(c: Collected, csr_seeds: list[bytes]) -> dict[str, list[bytes]]:
         if st.fmt == "step":
             out["cbor"].append(b"\x02" + st.att_stmt["sig"])
         out["payload"].append(b"\x00" + json.dumps({"attObj": _b64(obj).decode()}).encode())
-    for fmt in ("apple", "step", "tpm"):  # structured mode: the provider reads from these bytes
+    for fmt in ("apple", "step", "tpm", "android"):  # structured mode: the provider reads from these bytes
         for fill in (b"\x00", b"\x01", b"\x7f", b"\xff"):
             out[fmt].append(bytes([0x01, 0, 0x01]) + fill * 96)
     out["payload"] += [
@@ -274,6 +298,7 @@ def corpora(c: Collected, csr_seeds: list[bytes]) -> dict[str, list[bytes]]:
         b"\x00[1, 2, {}]",
     ]
     out["asn1"] += _asn1_seeds(c)
+    out["keydescription"] += keydescription_seeds()
     out["csr"] += [bytes([0x01 | (i << 1)]) + csr for i, csr in enumerate(csr_seeds)]
     return out
 
@@ -303,10 +328,29 @@ def _asn1_seeds(c: Collected) -> list[bytes]:
     return seeds
 
 
+def keydescription_seeds() -> list[bytes]:
+    """KeyDescription extension values: the real Android leaves (and the WebAuthn one), then generated."""
+    leaves = [vectors.load_vector(v).x5c_der[0] for v in vectors.vector_ids("android-key/")]
+    doc = vectors.read_json("vectors/webauthn/pywebauthn-android-key-pixel-8a.json")
+    text = doc["registration_response"]["response"]["attestationObject"]
+    leaves.append(cbor2.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))["attStmt"]["x5c"][0])
+    seeds = []
+    for der in leaves:
+        cert = x509.load_der_x509_certificate(der)
+        ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(android_pki.OID_KEY_DESCRIPTION))
+        seeds.append(ext.value.value)  # type: ignore[attr-defined]
+    for version in (1, 2, 3, 4, 100, 200, 300, 400, 401):
+        rot = android_pki.root_of_trust(boot_hash=None if version < 3 else b"\x22" * 32)
+        hardware = {**android_pki.hardware_fields("rsa2048"), android_pki.ROOT_OF_TRUST: rot}
+        seeds.append(android_pki.key_description(version=version, hardware=hardware))
+    return seeds
+
+
 HARNESSES = (
     "verify", "verify_b64", "apple", "step", "tpm", "tpm_structures",
-    "asn1", "cbor", "payload", "inspect", "csr",
+    "asn1", "cbor", "payload", "inspect", "csr", "keydescription", "android",
 )  # fmt: skip
+_HARNESS = {"android-key": "android"}  # format -> its harness, where the names differ
 
 
 def _write(folder: pathlib.Path, seeds: Iterable[bytes]) -> int:

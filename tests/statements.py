@@ -2,7 +2,8 @@
 
 The reliability tests (properties, limits, concurrency, security regressions) and the benchmarks
 need "a valid statement of format X" without caring how it was made. The builders here only
-assemble what the per-format helpers already provide (`apple_pki`, `yubikey_pki`, `tpm_pki`, and
+assemble what the per-format helpers already provide (`apple_pki`, `yubikey_pki`, `tpm_pki`,
+`android_pki`, and
 the committed swtpm fixtures in `testdata/swtpm-generated/`); they add no certificate logic.
 
 Each builder returns a `Case`: the decoded attestation object, the key authorization it is bound
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import android_pki
 import apple_pki
 import cbor2
 import pki
@@ -151,6 +153,23 @@ def tpm_swtpm(variant: str = "ak-ecc-key-ecc") -> Case:
     )
 
 
+_ANDROID = {"formats": ("android-key",), "android_status": attestverify.android.STATUS_UNCHECKED}
+
+
+@functools.cache
+def android(key_kind: str = "p256") -> Case:
+    """Google-like RSA root -> EC batch -> Android Keystore leaf (android_pki), `key_kind` leaf key."""
+    tree = android_pki.batch_tree(key_kind)
+    return _case(f"android-{key_kind}-batch", android_pki.statement(tree), tree.roots, **_ANDROID)
+
+
+@functools.cache
+def android_rkp() -> Case:
+    """Remote-provisioning-like four levels under an EC P-384 root."""
+    tree = android_pki.rkp_tree()
+    return _case("android-p256-rkp", android_pki.statement(tree), tree.roots, **_ANDROID)
+
+
 def all_cases() -> tuple[Case, ...]:
     """One representative case per format and shape (cheap after the first call: all cached)."""
     return (
@@ -162,4 +181,7 @@ def all_cases() -> tuple[Case, ...]:
         tpm_generated("ecc", "ecc"),
         tpm_generated("rsa", "rsa"),
         *(tpm_swtpm(v) for v in SWTPM_VARIANTS),
+        android("p256"),
+        android("rsa2048"),
+        android_rkp(),
     )

@@ -307,7 +307,7 @@ def test_d1_statement_type_is_a_caller_error(statement: object) -> None:
     assert err.check == "D1"
 
 
-@pytest.mark.parametrize("formats", [["TPM"], "Apple", ("android-key",), [], ()])
+@pytest.mark.parametrize("formats", [["TPM"], "Apple", ("android",), [], ()])
 def test_d1_formats_enabling_no_implemented_format(formats: object) -> None:
     err = call(UNSUPPORTED, formats=formats)
     assert isinstance(err, UsageError)
@@ -379,6 +379,33 @@ def test_d5_unknown_or_wrong_case(fmt: str) -> None:
     assert err.code == "unsupported-format"
     assert err.check == "D5"
     assert err.format is None
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"formats": ("android-key",)},  # android_status None with android-key enabled (SPEC §2.1)
+        {"formats": ("apple", "android-key")},
+        {"formats": ("android-key",), "android_status": "unchecked"},
+        {"formats": ("android-key",), "android_status": {"entries": {}}},
+        {"formats": ("android-key",), "android_status": True},
+        {"formats": ("android-key",), "android_status": attestverify.android.STATUS_UNCHECKED,
+         "android_allow_unverified_boot": 1},
+        {"android_status": "unchecked"},  # a wrong value is the caller's bug even when not enabled
+        {"android_allow_unverified_boot": "yes"},
+    ],
+)  # fmt: skip
+def test_d1_android_options(kwargs: dict[str, Any]) -> None:
+    err = call(cbor2.dumps({"fmt": "android-key", "attStmt": {}}), **kwargs)
+    assert isinstance(err, UsageError) and err.check == "D1", repr(err)
+
+
+def test_android_key_is_enabled_only_when_listed() -> None:
+    statement = cbor2.dumps({"fmt": "android-key", "attStmt": {}})
+    err = call(statement, android_status=attestverify.android.STATUS_UNCHECKED)
+    assert isinstance(err, UnsupportedFormatError) and err.check == "D5"
+    err = call(statement, formats=("android-key",), android_status=attestverify.android.STATUS_UNCHECKED)
+    assert err.check == "K1" and err.format == "android-key"
 
 
 @pytest.mark.parametrize(

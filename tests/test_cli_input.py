@@ -236,7 +236,7 @@ def test_bad_certificate_file_message_is_whole(
     assert code == 2 and err.rstrip().endswith("PEM block 1 is a 'PRIVATE KEY', not a CERTIFICATE")
 
 
-@pytest.mark.parametrize("value", ["foo=x.pem", "TPM=root.pem", "android-key=root.pem"])
+@pytest.mark.parametrize("value", ["foo=x.pem", "TPM=root.pem", "android=root.pem"])
 def test_roots_unknown_format(capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path, value: str) -> None:
     root_file = write(tmp_path, "root.pem", pem(*APPLE.roots))
     code, _, err = run(capsys, "verify", root_file, "--key-authorization", APPLE.key_authorization,

@@ -59,10 +59,26 @@ def test_fingerprint_matches_step_ca_definition_for_each_key_type() -> None:
 
 
 def test_fingerprint_rejects_other_key_types() -> None:
-    from cryptography.hazmat.primitives.asymmetric import x25519
+    from cryptography.hazmat.primitives.asymmetric import ed448, x448
 
     with pytest.raises(MalformedError):
-        attestverify.fingerprint(x25519.X25519PrivateKey.generate().public_key())  # type: ignore[arg-type]
+        attestverify.fingerprint(x448.X448PrivateKey.generate().public_key())  # type: ignore[arg-type]
+    with pytest.raises(MalformedError):
+        attestverify.fingerprint(ed448.Ed448PrivateKey.generate().public_key())  # type: ignore[arg-type]
+
+
+def test_fingerprint_of_x25519_is_over_the_raw_key() -> None:
+    """SPEC v2 §2.2: raw X25519 (a YubiKey slot key, possible only from `step.verify_chain`)."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives.asymmetric import x25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = x25519.X25519PrivateKey.generate().public_key()
+    raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    digest = hashlib.sha256(raw).digest()
+    assert attestverify.fingerprint(key) == "SHA256:" + base64.b64encode(digest).decode()
 
 
 def test_build_derives_fields_and_deduplicates() -> None:

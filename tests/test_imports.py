@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "attestverify"
-FORMATS = frozenset({"attestverify.apple", "attestverify.step", "attestverify.tpm"})
+FORMATS = frozenset({"attestverify.android", "attestverify.apple", "attestverify.step", "attestverify.tpm"})
 API_IMPORTERS = frozenset(
     {
         "attestverify",
@@ -97,11 +97,14 @@ def test_shared_modules_import_no_format(module: str) -> None:
 
 def test_every_format_is_registered_for_verify_and_inspect() -> None:
     import attestverify
-    from attestverify import api, apple, inspection, step, tpm
+    from attestverify import android, api, apple, inspection, step, tpm
 
-    modules = (apple, step, tpm)
+    modules = (apple, step, tpm, android)
     assert tuple(m.FORMAT for m in modules) == attestverify.FORMATS
     assert {m.FORMAT: m.verify_statement for m in modules} == api._REGISTRY
     assert set(inspection._REGISTRY) == set(attestverify.FORMATS)
-    # The layer rules above know the same formats.
-    assert {f"attestverify.{f}" for f in attestverify.FORMATS} == FORMATS
+    assert android.describe_certificate in inspection._CERTIFICATE_HOOKS
+    assert api.DEFAULT_FORMATS == ("apple", "step", "tpm")  # android-key only when listed
+    # The layer rules above know the same formats (the package is named for the format).
+    names = {f"attestverify.{f.split('-')[0]}" for f in attestverify.FORMATS}
+    assert names == FORMATS

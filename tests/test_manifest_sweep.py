@@ -11,6 +11,7 @@ import base64
 
 import pki
 import pytest
+from cryptography import x509
 from vectors import load_vector, manifest, read_bytes, read_json
 
 import attestverify
@@ -73,12 +74,33 @@ def test_webauthn_formats_that_are_not_acme_formats_are_unsupported(vector_id: s
 
 
 @pytest.mark.parametrize("vector_id", ANDROID)
-def test_android_key_chains_are_an_unsupported_format(vector_id: str) -> None:
+def test_android_key_chains_through_verify(vector_id: str) -> None:
+    """Not enabled by default (D5); listed, their challenge is not an ACME key authorization (K11),
+    and the software-attested one fails K8 under its own root. tests/test_android.py verifies them
+    through `android.verify_chain` with their own challenge."""
     vector = load_vector(vector_id)
-    statement = {"fmt": "android-key", "attStmt": {"x5c": vector.x5c_der}}
+    statement = {"fmt": "android-key", "attStmt": {"alg": -7, "sig": b"\x30" * 8, "x5c": vector.x5c_der}}
     with pytest.raises(attestverify.UnsupportedFormatError) as exc:
         attestverify.verify(statement, pki.KEY_AUTHORIZATION, now=vector.now)
     assert exc.value.check == "D5"
+    software = "marlin" in vector_id
+    with pytest.raises(
+        attestverify.PolicyError if software else attestverify.ChallengeMismatchError
+    ) as failed:
+        attestverify.verify(
+            statement,
+            pki.KEY_AUTHORIZATION,
+            {
+                "android-key": [x509.load_der_x509_certificate(vector.x5c_der[-1])]
+                if software
+                else [vector.anchor]
+            },
+            now=vector.now,
+            formats=("android-key",),
+            android_status=attestverify.android.STATUS_UNCHECKED,
+            android_allow_unverified_boot=True,
+        )
+    assert failed.value.check == ("K8" if software else "K11")
 
 
 def _as_ak_statement(x5c: list[bytes]) -> dict[str, object]:

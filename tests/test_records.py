@@ -1,9 +1,9 @@
 """Identity records (SPEC v2 §2.2, check R1): round trips for every identity, strict validation.
 
-Every identity the test suite can produce (generated apple, step and tpm statements, the committed
-swtpm fixtures, the real YubiKey chains and Windows TPM statements) survives `to_record` ->
-`json` -> `from_record`, pickle and `copy.deepcopy` unchanged, and every record matches the pinned
-JSON Schema. Each record field has a negative test: missing, extra, wrongly typed.
+Every identity the test suite can produce (generated apple, step, tpm and android-key statements,
+the committed swtpm fixtures, the real YubiKey chains, Windows TPM statements and Android chains)
+survives `to_record` -> `json` -> `from_record`, pickle and `copy.deepcopy` unchanged, and every
+record matches the pinned JSON Schema. Each record field has a negative test: missing, extra, wrongly typed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
+import android_pki
 import cbor2
 import pki
 import pytest
@@ -27,12 +28,14 @@ import yubikey_pki
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schema_check import validate
+from test_android import HARDWARE as ANDROID_REAL
+from test_android import SONY, UNVERIFIED_BOOT
 from test_step_vectors import ACCEPTED as STEP_REAL
 from test_step_vectors import device_x5c
 from test_tpm_vectors import WINDOWS, windows
 
 import attestverify
-from attestverify import step, tpm
+from attestverify import android, step, tpm
 from attestverify.errors import MalformedError
 from attestverify.records import to_record
 
@@ -67,6 +70,23 @@ def _generated() -> dict[str, Callable[[], attestverify.DeviceIdentity]]:
         )
 
     cases["tpm-permanent-and-hardware-module"] = tpm_with_names
+
+    def android_case(tree: android_pki.Tree, status: Any) -> attestverify.DeviceIdentity:
+        return attestverify.verify(
+            android_pki.statement(tree),
+            pki.KEY_AUTHORIZATION,
+            {"android-key": tree.roots},
+            now=pki.NOW,
+            formats="android-key",
+            android_status=status,
+        )
+
+    checked = android.StatusList.from_json({"entries": {}})
+    for kind in ("p256", "p384", "p521", "rsa2048", "ed25519"):
+        cases[f"android-{kind}"] = functools.partial(
+            android_case, android_pki.batch_tree(kind), android.STATUS_UNCHECKED
+        )
+    cases["android-rkp-status-checked"] = functools.partial(android_case, android_pki.rkp_tree(), checked)
     return cases
 
 
@@ -74,6 +94,16 @@ GENERATED = _generated()
 
 
 def _real(vid: str) -> attestverify.DeviceIdentity:
+    if vid.startswith("android-key/"):
+        v = vectors.load_vector(vid)
+        challenge = base64.b64decode(v.decoded["attestationChallenge_b64"])
+        return android.verify_chain(
+            v.x5c_der,
+            challenge=challenge,
+            roots=[v.anchor],
+            now=v.now,
+            allow_unverified_boot=vid in UNVERIFIED_BOOT,
+        )
     if vid.startswith("step/"):
         v = vectors.load_vector(vid)
         return step.verify_chain(device_x5c(v), now=v.now)
@@ -84,7 +114,11 @@ def _real(vid: str) -> attestverify.DeviceIdentity:
 # The fido2 copy of the Nuvoton statement lacks "ver" (it fails T1 on purpose).
 IDENTITIES: dict[str, Callable[[], attestverify.DeviceIdentity]] = {
     **GENERATED,
-    **{vid: functools.partial(_real, vid) for vid in [*STEP_REAL, *WINDOWS] if "fido2" not in vid},
+    **{
+        vid: functools.partial(_real, vid)
+        for vid in [*STEP_REAL, *WINDOWS, *ANDROID_REAL, SONY]
+        if "fido2" not in vid
+    },
 }
 
 
@@ -102,7 +136,12 @@ def test_round_trip(name: str) -> None:
     restored = attestverify.DeviceIdentity.from_record(json.loads(text))
     assert restored == identity
     assert restored.fingerprint == identity.fingerprint
-    assert (restored.apple, restored.step, restored.tpm) == (identity.apple, identity.step, identity.tpm)
+    assert (restored.apple, restored.step, restored.tpm, restored.android) == (
+        identity.apple,
+        identity.step,
+        identity.tpm,
+        identity.android,
+    )
     assert restored.to_record() == record
     validate(record, SCHEMA)
 
@@ -172,6 +211,7 @@ def _records() -> dict[str, dict[str, Any]]:
         "apple": statements.apple().verify().to_record(),
         "step": statements.step("p256").verify().to_record(),
         "tpm": GENERATED["tpm-permanent-and-hardware-module"]().to_record(),
+        "android": GENERATED["android-rsa2048"]().to_record(),
     }
 
 
@@ -221,7 +261,7 @@ def test_wrong_type(fmt: str, path: tuple[str, ...]) -> None:
     assert not _schema_accepts(record)
 
 
-@pytest.mark.parametrize("where", ["top", "apple", "step", "tpm", "acme_identifier"])
+@pytest.mark.parametrize("where", ["top", "apple", "step", "tpm", "android", "acme_identifier"])
 def test_extra_member(where: str) -> None:
     fmt = {"top": "step", "acme_identifier": "step"}.get(where, where)
     record = copy.deepcopy(RECORDS[fmt])
@@ -291,6 +331,34 @@ def test_step_record_rules(field: str, value: object, match: str) -> None:
     record = copy.deepcopy(RECORDS["step"])
     record["step"][field] = value
     _fails(record, match)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("attestation_security_level", "TRUSTED_ENVIRONMENT", "one of"),
+        ("keymint_security_level", 1, "string"),
+        ("verified_boot_state", "Verified", "one of"),
+        ("challenge", "a=", "base64url"),
+        ("purposes", [2, True], "integer"),
+        ("purposes", list(range(33)), "more than"),
+        ("status_checked", 0, "boolean"),
+        ("brand", 7, "string"),
+    ],
+)
+def test_android_record_rules(field: str, value: object, match: str) -> None:
+    record = copy.deepcopy(RECORDS["android"])
+    record["android"][field] = value
+    _fails(record, match)
+    assert not _schema_accepts(record)
+
+
+def test_android_record_uses_lowercase_names() -> None:
+    details = RECORDS["android"]["android"]
+    assert details["attestation_security_level"] == "trusted-environment"
+    assert details["verified_boot_state"] == "verified"
+    assert RECORDS["android"]["format"] == "android-key"
+    assert RECORDS["android"]["apple"] is RECORDS["android"]["tpm"] is None
 
 
 def test_tpm_record_rules() -> None:

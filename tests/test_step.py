@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 
 import cbor2
 import pytest
 import yubikey_pki as yk
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
@@ -637,3 +640,36 @@ def test_verify_chain_only_raises_attestation_errors(items: list[object]) -> Non
 def test_verify_statement_only_raises_attestation_errors(att_stmt: dict[str, object]) -> None:
     with pytest.raises(AttestationError):
         attestverify.verify({"fmt": "step", "attStmt": att_stmt}, KEY_AUTHORIZATION, now=NOW)
+
+
+def _x25519_tree(tree: yk.Tree) -> tuple[yk.Tree, x25519.X25519PublicKey]:
+    public = x25519.X25519PrivateKey.generate().public_key()
+    return yk.Tree(tree.root, tree.f9, yk.leaf(tree.f9, public_key=public)), public
+
+
+def test_verify_chain_accepts_x25519_and_p384_slot_keys(tree: yk.Tree) -> None:
+    """SPEC v2 §4.2 S5: YubiKeys generate them; only `verify_chain` (no signature) takes them."""
+    x_tree, public = _x25519_tree(tree)
+    identity = step.verify_chain(x_tree.x5c, roots=[tree.root.cert], now=NOW)
+    raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert identity.fingerprint == "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode()
+    assert attestverify.DeviceIdentity.from_record(identity.to_record()) == identity
+    p384 = yk.Tree(tree.root, tree.f9, yk.leaf(tree.f9, ec_key("p384", "slot-p384")))
+    assert step.verify_chain(p384.x5c, roots=[tree.root.cert], now=NOW).public_key.curve.name == "secp384r1"  # type: ignore[union-attr]
+    for other in (x_tree, p384):
+        with pytest.raises(PolicyError) as exc:
+            run(yk.att_obj(other.x5c, b"\x30" * 70), other)
+        assert exc.value.check == "S5"
+
+
+def test_verify_csr_on_an_x25519_identity_fails_c3(tree: yk.Tree) -> None:
+    x_tree, _ = _x25519_tree(tree)
+    identity = step.verify_chain(x_tree.x5c, roots=[tree.root.cert], now=NOW)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .sign(ec_key("p256", "csr-x25519"), hashes.SHA256())
+    )
+    with pytest.raises(attestverify.KeyMismatchError) as exc:
+        attestverify.verify_csr(identity, csr)
+    assert exc.value.check == "C3"

@@ -9,6 +9,7 @@ silently widen trust. Certificates are parsed once, on first use.
 | `apple` | Apple Enterprise Attestation Root CA |
 | `step` | Yubico PIV Root CA Serial 263751, Yubico Attestation Root 1 |
 | `tpm` | Microsoft TPM Root Certificate Authority 2014 |
+| `android-key` | Google hardware attestation root (RSA, 2022/2021/2019 issues), Key Attestation CA1 |
 
 `step` also ships the four Yubico firmware 5.7.4+ intermediates as untrusted path-building
 candidates (`bundled_intermediates("step")`); they are never anchors.
@@ -65,7 +66,7 @@ def _known(fmt: str) -> None:
 
 
 def bundled(format: str) -> tuple[x509.Certificate, ...]:  # noqa: A002
-    """The bundled trust anchors of `format` (`"apple"`, `"step"` or `"tpm"`).
+    """The bundled trust anchors of `format` (`"apple"`, `"step"`, `"tpm"` or `"android-key"`).
 
     Args:
         format: an implemented format name (exact case).
@@ -89,7 +90,7 @@ def bundled_intermediates(format: str) -> tuple[x509.Certificate, ...]:  # noqa:
         format: an implemented format name (exact case).
 
     Returns:
-        For `step` the four Yubico firmware 5.7.4+ intermediates; `()` for `apple` and `tpm`.
+        For `step` the four Yubico firmware 5.7.4+ intermediates; `()` for the other formats.
 
     Raises:
         UsageError: (D1) for an unknown format name.

@@ -19,9 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 
 from .. import cbor, chain, describe, fields, keys, x509path
 from ..arguments import check_flag, check_now, trust_from_arguments
@@ -51,6 +49,10 @@ _ARCS = ("1.3.6.1.4.1.41482.", "1.3.6.1.4.1.37476.9000.64.")  # Yubico, step man
 _MAX_SIG = 1024
 # YSA-2017-01: RSA keys generated on-device by firmware 4.2.6 ... 4.3.4 are ROCA-weak.
 _FIRST_FIXED_FIRMWARE = (4, 3, 5)
+# S5: the step client signs with P-256 only; `verify_chain` (no signature) also takes the YubiKey
+# P-384 slot keys.
+_SIGNING_CURVES = ("secp256r1",)
+_SLOT_CURVES = ("secp256r1", "secp384r1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +107,15 @@ def _describe_signature(att_stmt: Mapping[object, object]) -> dict[str, Any]:
     return {"length": len(inner), "hex": describe.hex_prefix(inner, _MAX_SIG)}
 
 
-def _check_leaf(leaf: x509.Certificate, firmware: tuple[int, int, int] | None) -> PublicKey:
-    """S5: the leaf is not a CA and holds an acceptable key."""
+def _check_leaf(leaf: x509.Certificate, firmware: tuple[int, int, int] | None, *, signs: bool) -> PublicKey:
+    """S5: the leaf is not a CA and holds an acceptable key; without a signature to check
+    (`signs=False`, `verify_chain`) also the YubiKey slot keys EC P-384 and X25519."""
     key = keys.end_entity_key(leaf, check="S5", what="the step leaf certificate")
     if isinstance(key, ec.EllipticCurvePublicKey):
-        keys.check_ec_curve(key, ("secp256r1",), check="S5", what="step leaf key")
+        curves = _SIGNING_CURVES if signs else _SLOT_CURVES
+        keys.check_ec_curve(key, curves, check="S5", what="step leaf key")
+        return key
+    if isinstance(key, x25519.X25519PublicKey) and not signs:
         return key
     if isinstance(key, rsa.RSAPublicKey):
         keys.check_rsa_key(key, check="S5", what="step leaf key")
@@ -122,9 +128,10 @@ def _check_leaf(leaf: x509.Certificate, firmware: tuple[int, int, int] | None) -
         return key
     if isinstance(key, ed25519.Ed25519PublicKey):
         return key
-    raise PolicyError(
-        f"step leaf key {type(key).__name__} is not EC P-256, RSA 2048-4096 or Ed25519", check="S5"
+    allowed = (
+        "EC P-256, RSA 2048-4096 or Ed25519" if signs else "EC P-256/P-384, RSA 2048-4096, Ed25519 or X25519"
     )
+    raise PolicyError(f"step leaf key {type(key).__name__} is not {allowed}", check="S5")
 
 
 def _read_signature(att_stmt: Mapping[object, object]) -> bytes:
@@ -135,20 +142,11 @@ def _read_signature(att_stmt: Mapping[object, object]) -> bytes:
 
 def _check_signature(key: PublicKey, signature: bytes, message: bytes) -> None:
     """S6: `signature` over `message` by the leaf key."""
-    try:
-        if not signature:
-            raise InvalidSignature
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        else:
-            key.verify(signature, message)
-    except (InvalidSignature, ValueError):  # ValueError: a malformed DER ECDSA signature
+    if not keys.signature_valid(key, signature, message):
         raise BadSignatureError(
             "the step signature over the key authorization does not verify with the leaf key",
             check="S6",
-        ) from None
+        )
 
 
 def _verify(
@@ -162,7 +160,7 @@ def _verify(
     skips S6."""
     path = chain.validate(certs, trust, check="S4", allow_legacy_f9=options.allow_legacy_f9)
     leaf = certs[0]
-    key = _check_leaf(leaf, decode_details(leaf).firmware_version)
+    key = _check_leaf(leaf, decode_details(leaf).firmware_version, signs=signature is not None)
     if signature is not None:
         _check_signature(key, signature, binding)
     extensions = decode_extensions(leaf, check="S7")
@@ -234,8 +232,9 @@ def verify_chain(
         MalformedError: `malformed`: S1 (not 1 ... 10 items, an empty or non-bytes item), S2
             (a certificate does not parse), S7 (serial extension encoding).
         UntrustedChainError: `untrusted-chain`, S4, with `rule` `"P1"` ... `"P10"`.
-        PolicyError: `policy`, S5: the leaf is a CA, or its key is not EC P-256, RSA 2048-4096
-            (no ROCA fingerprint, firmware 4.3.5 or later) or Ed25519.
+        PolicyError: `policy`, S5: the leaf is a CA, or its key is not EC P-256 or P-384, RSA
+            2048-4096 (no ROCA fingerprint, firmware 4.3.5 or later), Ed25519 or X25519 (the last
+            two slot key types only here: the full `step` statement signs with P-256, RSA or Ed25519).
     """
     with public_boundary(FORMAT):
         options = Options(allow_legacy_f9=check_flag("allow_legacy_f9", allow_legacy_f9))

@@ -13,8 +13,9 @@ one statement, never bundled, and `verify()` accepts them only when passed expli
     >>> identity = verify(st.cbor, st.key_authorization, roots=st.roots, now=st.now)
     >>> verify_csr(identity, testing.make_csr(st.device_key, st.identifier), identifier=st.identifier)
 
-Formats: `apple`, `step`, `tpm` (`BUILDERS`); `android-key` registers its builder when that
-format lands (`register`).
+Formats: `apple`, `step`, `tpm`, `android-key` (`BUILDERS`; `register` adds more). An
+`android-key` statement needs an explicit `android_status` in `verify()`; `TestStatement.verify`
+passes `android.STATUS_UNCHECKED`.
 """
 
 from __future__ import annotations
@@ -51,11 +52,12 @@ def make_statement(
     """Make a statement of format `fmt` bound to `key_authorization`, from a fresh test PKI.
 
     Args:
-        fmt: `"apple"`, `"step"` or `"tpm"` (see `BUILDERS`).
+        fmt: `"apple"`, `"step"`, `"tpm"` or `"android-key"` (see `BUILDERS`).
         key_authorization: the ACME key authorization (`token.thumbprint`).
         identifier: the identifier the device attests: apple serial number, step YubiKey serial
             (decimal) or step-managed device id, tpm PermanentIdentifier (`value[/assigner]`) or,
-            with `identifier_type="hardware-module"`, HardwareModuleName (`serial/hwType`).
+            with `identifier_type="hardware-module"`, HardwareModuleName (`serial/hwType`),
+            android-key attestationIdSerial.
             Default: a random one.
         now: a tz-aware instant the PKI is valid around; default: the current time.
         **variations: the builder's keywords, e.g. `key_kind="rsa2048"`, `device_key=...`,

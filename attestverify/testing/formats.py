@@ -1,4 +1,4 @@
-"""Per-format statement builders of `attestverify.testing` (apple, step, tpm).
+"""Per-format statement builders of `attestverify.testing` (apple, step, tpm; android-key in `android.py`).
 
 Each builder takes the key authorization, the identifier to attest, `now` and its own keyword
 variations, and returns a `TestStatement`. They follow the layouts of SPEC §4 closely enough for
@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from .pki import PrivateKey, issue, name, new_key, san_for
+from .android import android_key
+from .pki import PrivateKey, issue, name, new_key, san_for, sign
 from .statement import TestStatement
 
 __all__ = ["apple", "step", "tpm"]
@@ -87,14 +88,6 @@ def apple(
     )
 
 
-def _sign(key: PrivateKey, message: bytes) -> bytes:
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(message, ec.ECDSA(hashes.SHA256()))
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-    return key.sign(message)
-
-
 def step(
     key_authorization: str,
     *,
@@ -137,7 +130,7 @@ def step(
     )
     att_stmt: dict[str, Any] = {
         "alg": alg,
-        "sig": cbor2.dumps(_sign(key, message)),
+        "sig": cbor2.dumps(sign(key, message)),
         "x5c": [leaf.der, f9.der],
     }
     obj = {"fmt": "step", "attStmt": att_stmt}
@@ -286,5 +279,5 @@ def tpm(
     )
 
 
-BUILDERS: dict[str, Builder] = {"apple": apple, "step": step, "tpm": tpm}
-"""Format name -> builder. The android-key builder registers here when that format lands."""
+BUILDERS: dict[str, Builder] = {"apple": apple, "step": step, "tpm": tpm, "android-key": android_key}
+"""Format name -> builder (`register` adds more)."""

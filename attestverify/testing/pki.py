@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from pyasn1.codec.der import encoder
 from pyasn1.type import char, univ
 
@@ -29,6 +29,7 @@ __all__ = [
     "new_key",
     "permanent_identifier_san",
     "san_for",
+    "sign",
     "validity",
 ]
 
@@ -162,3 +163,12 @@ def _sequence(body: bytes) -> bytes:
         return b"\x30" + bytes([len(body)]) + body
     size = len(body).to_bytes((len(body).bit_length() + 7) // 8, "big")
     return b"\x30" + bytes([0x80 | len(size)]) + size + body
+
+
+def sign(key: PrivateKey, message: bytes) -> bytes:
+    """What a device client signs with: ECDSA/SHA-256 (DER), RSA PKCS#1 v1.5/SHA-256, Ed25519."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(message, ec.ECDSA(hashes.SHA256()))
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    return key.sign(message)

@@ -136,8 +136,13 @@ class TestStatement:
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in self.roots[self.fmt])
 
     def verify(self, **overrides: Any) -> DeviceIdentity:
-        """`attestverify.verify` with this statement's roots, `now` and `identifier`; `overrides` win."""
-        from ..api import verify  # noqa: PLC0415 - keep importing the kit cheap
+        """`attestverify.verify` with this statement's roots, `now` and `identifier`; `overrides` win.
+
+        For `android-key` it also passes `android_status=android.STATUS_UNCHECKED` (a test PKI
+        has no status list).
+        """
+        from ..android import STATUS_UNCHECKED  # noqa: PLC0415 - keep importing the kit cheap
+        from ..api import verify  # noqa: PLC0415
 
         kwargs: dict[str, Any] = {
             "roots": dict(self.roots),
@@ -146,5 +151,7 @@ class TestStatement:
             "identifier_type": self.identifier_type,
             "formats": (self.fmt,),
         }
+        if self.fmt == "android-key":
+            kwargs["android_status"] = STATUS_UNCHECKED
         kwargs.update(overrides)
         return verify(self.cbor, self.key_authorization, **kwargs)

@@ -58,6 +58,8 @@ def _identifier(fmt: str, identifier_type: str) -> str:
         return str(10_000_000 + secrets.randbelow(90_000_000))
     if fmt == "apple":
         return "C02" + secrets.token_hex(4).upper()  # upper case: acme2certifier must keep it
+    if fmt == "android-key":
+        return "ANDROID" + secrets.token_hex(5).upper()
     if identifier_type == "hardware-module":
         return f"HSM-{secrets.token_hex(3)}/1.3.6.1.4.1.99999.1"
     return "EK-" + secrets.token_hex(4).upper() + "/1.3.6.1.4.1.311"
@@ -106,7 +108,8 @@ def _finalize(c: Client, order: Any, key: Any, value: str, identifier_type: str)
 
 
 CASES = [("apple", "permanent-identifier"), ("step", "permanent-identifier"),
-         ("tpm", "permanent-identifier"), ("tpm", "hardware-module")]  # fmt: skip
+         ("tpm", "permanent-identifier"), ("tpm", "hardware-module"),
+         ("android-key", "permanent-identifier")]  # fmt: skip
 
 
 @pytest.mark.parametrize(("fmt", "identifier_type"), CASES)
@@ -128,17 +131,12 @@ def test_certificate_for_the_attested_key(
     assert restored.public_key_der == st.expected.public_key_der and restored.format == fmt
 
 
-@pytest.mark.skip(reason="enabled when android-key lands (its testing builder and verify support)")
-def test_android_key_certificate() -> None:
-    raise AssertionError("android-key is not implemented in this branch")
-
-
 def _challenge_error(authz: Any) -> Any:
     (challb,) = [c for c in authz.body.challenges if c.chall.typ == "device-attest-01"]
     return challb.error
 
 
-@pytest.mark.parametrize("fmt", ["apple", "step", "tpm"])
+@pytest.mark.parametrize("fmt", ["apple", "step", "tpm", "android-key"])
 def test_statement_for_another_token_is_rejected(client: Client, a2c_server: Any, fmt: str) -> None:
     _, authz, _, _ = _challenge(client, a2c_server, fmt, "permanent-identifier", bind_other_token=True)
     assert authz.body.status.name == "invalid"

@@ -50,6 +50,7 @@ from attestverify import AttestationError
 from . import store
 
 DEVICE_TYPES = ("permanent-identifier", "hardware-module")
+FORMATS = ("apple", "step", "tpm", "android-key")  # android-key is enabled only when listed
 CHALLENGE = "device-attest-01"
 _pending: dict[str, dict[str, Any]] = {}
 _lock = threading.Lock()
@@ -91,6 +92,9 @@ class DeviceAttestValidator(ChallengeValidator):  # type: ignore[misc]
                 _roots(),
                 identifier=context.authorization_value,
                 identifier_type=id_type,
+                formats=FORMATS,
+                # A test PKI has no status list; a real server passes a cached android.StatusList.
+                android_status=attestverify.android.STATUS_UNCHECKED,
             )
         except AttestationError as err:
             # The stored error is returned to the client as the challenge's problem document.
