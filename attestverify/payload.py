@@ -6,13 +6,12 @@ nesting depth checked *before* `json` recurses into it (the C scanner recurses o
 
 from __future__ import annotations
 
-import itertools
 import json
-import re
 from collections.abc import Mapping
 from typing import Union
 
 from .errors import MalformedError, public_boundary, quote, shown
+from .jsonlimits import nests_deeper_than, reject_constant
 
 __all__ = ["MAX_PAYLOAD_BYTES", "MAX_JSON_DEPTH", "parse_challenge_payload"]
 
@@ -25,11 +24,6 @@ MAX_JSON_DEPTH = 64
 _MEMBER = "attObj"
 _ERROR = "error"  # what an Apple client sends instead when the device could not attest
 _ERROR_QUOTE = 64  # bytes of the device's error text quoted in the message
-# JSON strings, unrolled-loop form. An unterminated string runs to the end of the text (with an
-# optional lone backslash): if it could fail, `sub` would retry at every later quote and rescan
-# to the end, quadratic on `"\"\"\"...`. JSON rejects such a text anyway.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 Payload = Union[bytes, bytearray, memoryview, str, Mapping[object, object]]  # noqa: UP007 - runtime alias on 3.10
 
@@ -43,28 +37,19 @@ def _pairs_hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return obj
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
 def _fail(message: str) -> MalformedError:
     return MalformedError(message, check="J1")
 
 
 def _check_depth(text: str) -> None:
-    # Cheap path first: few brackets cannot nest deeply.
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    steps = (1 if c in "[{" else -1 for c in brackets)
-    if max(itertools.accumulate(steps), default=0) > MAX_JSON_DEPTH:
+    if nests_deeper_than(text, MAX_JSON_DEPTH):
         raise _fail(f"the payload nests deeper than {MAX_JSON_DEPTH} levels")
 
 
 def _decode_json(text: str) -> object:
     _check_depth(text)
     try:
-        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=reject_constant)
     except RecursionError:
         raise _fail("the payload nests too deeply") from None
     except ValueError as exc:  # JSONDecodeError, huge integers, NaN/Infinity

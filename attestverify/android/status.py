@@ -11,7 +11,6 @@ re-fetch at least daily, as step-ca does) and passes `StatusList.from_json(docum
 from __future__ import annotations
 
 import enum
-import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from typing import Any, Final, Literal, Union
 from cryptography import x509
 
 from ..errors import UsageError
+from ..jsonlimits import nests_deeper_than, reject_constant
 
 __all__ = ["MAX_STATUS_BYTES", "STATUS_UNCHECKED", "StatusList", "StatusUnchecked", "normalize_serial"]
 
@@ -32,8 +32,6 @@ _MAX_ENTRIES = 1 << 20
 _MAX_KEY = 256  # characters of one serial key, leading zeros included
 _HEX = re.compile(r"[0-9A-Fa-f]+", re.ASCII)
 # JSON strings (unrolled loop; an unterminated one runs to the end) and everything but brackets.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class StatusUnchecked(enum.Enum):
@@ -60,17 +58,8 @@ def _fail(message: str) -> UsageError:
 
 
 def _check_depth(text: str) -> None:
-    # json recurses once per level; check nesting before it sees the text.
-    if text.count("[") + text.count("{") <= _MAX_DEPTH:
-        return
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    steps = (1 if c in "[{" else -1 for c in brackets)
-    if max(itertools.accumulate(steps), default=0) > _MAX_DEPTH:
+    if nests_deeper_than(text, _MAX_DEPTH):
         raise _fail(f"the document nests deeper than {_MAX_DEPTH} levels")
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"non-standard JSON constant {name}")
 
 
 def _decode(data: object) -> object:
@@ -90,7 +79,7 @@ def _decode(data: object) -> object:
         raise _fail(f"expected bytes, str or a mapping, found {type(data).__name__}")
     _check_depth(text)
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=reject_constant)
     except RecursionError:
         raise _fail("the document nests too deeply") from None
     except ValueError as exc:  # JSONDecodeError, NaN, integers too long to convert

@@ -12,31 +12,32 @@ from dataclasses import dataclass
 __all__ = ["AuthorizationList", "KeyDescription", "RootOfTrust", "SecurityLevel", "VerifiedBootState"]
 
 
-class SecurityLevel(enum.IntEnum):
-    """Where the attestation or the key lives (KeyDescription `SecurityLevel`)."""
+class _Labelled(enum.IntEnum):
+    """An ENUMERATED value with the lowercase, hyphenated name `AndroidDetails` and records use."""
+
+    @property
+    def label(self) -> str:
+        """The member name in lowercase with hyphens, e.g. `"trusted-environment"`."""
+        return self.name.lower().replace("_", "-")
+
+
+class SecurityLevel(_Labelled):
+    """Where the attestation or the key lives (KeyDescription `SecurityLevel`); labels
+    `"software"`, `"trusted-environment"`, `"strongbox"`."""
 
     SOFTWARE = 0
     TRUSTED_ENVIRONMENT = 1
     STRONGBOX = 2
 
-    @property
-    def label(self) -> str:
-        """The name used in `AndroidDetails`: `"software"`, `"trusted-environment"`, `"strongbox"`."""
-        return self.name.lower().replace("_", "-")
 
-
-class VerifiedBootState(enum.IntEnum):
-    """Verified boot state of the device (RootOfTrust `verifiedBootState`)."""
+class VerifiedBootState(_Labelled):
+    """Verified boot state of the device (RootOfTrust `verifiedBootState`); labels `"verified"`,
+    `"self-signed"`, `"unverified"`, `"failed"`."""
 
     VERIFIED = 0
     SELF_SIGNED = 1
     UNVERIFIED = 2
     FAILED = 3
-
-    @property
-    def label(self) -> str:
-        """`"verified"`, `"self-signed"`, `"unverified"` or `"failed"`."""
-        return self.name.lower().replace("_", "-")
 
 
 @dataclass(frozen=True, slots=True)
