@@ -6,7 +6,7 @@
 
 Each harness runs in its own subprocess with its committed seeds (fuzz/seeds/<name>/) and a
 writable corpus in fuzz/corpus-work/<name>/ (gitignored), with `-timeout=1` (an input slower
-than one second is a finding) and `-rss_limit_mb=2048`. Crash, timeout and OOM inputs are
+than --timeout seconds, default one, is a finding) and `-rss_limit_mb=2048`. Crash, timeout and OOM inputs are
 written to fuzz/corpus-work/artifacts/<name>/. Prints executions, exec/s and findings per
 harness; exits 1 if any harness found something or failed to run.
 """
@@ -48,7 +48,7 @@ def _stat(output: str, key: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def run_one(name: str, seconds: int | None, runs: int | None, max_len: int) -> Result:
+def run_one(name: str, seconds: int | None, runs: int | None, max_len: int, timeout: int = 1) -> Result:
     corpus = WORK / name
     artifacts = WORK / "artifacts" / name
     corpus.mkdir(parents=True, exist_ok=True)
@@ -57,7 +57,7 @@ def run_one(name: str, seconds: int | None, runs: int | None, max_len: int) -> R
     cmd = [
         sys.executable,
         str(FUZZ / f"fuzz_{name}.py"),
-        "-timeout=1",
+        f"-timeout={timeout}",
         "-rss_limit_mb=2048",
         f"-max_len={max_len}",
         "-print_final_stats=1",
@@ -103,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=HARNESSES, help="only this harness (repeatable)")
     parser.add_argument("--jobs", type=int, default=1, help="harnesses run at once (default 1)")
     parser.add_argument("--max-len", type=int, default=8192, help="largest generated input (bytes)")
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=1,
+        help="seconds one input may take before it counts as a finding (default 1; raise it on a loaded machine)",
+    )
     args = parser.parse_args(argv)
     if args.seconds is None and args.runs is None:
         parser.error("give --seconds and/or --runs")
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
 
     def one(name: str) -> Result:
-        result = run_one(name, args.seconds, args.runs, args.max_len)
+        result = run_one(name, args.seconds, args.runs, args.max_len, args.timeout)
         print(f"[done] {name}: {result.executions} executions, {len(result.findings)} finding(s)", flush=True)
         return result
 
