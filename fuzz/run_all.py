@@ -5,9 +5,9 @@
     python fuzz/run_all.py --runs 1000000 --only cbor  # one harness, a fixed number of inputs
 
 Each harness runs in its own subprocess with its committed seeds (fuzz/seeds/<name>/) and a
-writable corpus in fuzz/corpus-work/<name>/ (gitignored), with `-timeout=1` (an input slower
-than --timeout seconds, default one, is a finding) and `-rss_limit_mb=2048`. Crash, timeout and OOM inputs are
-written to fuzz/corpus-work/artifacts/<name>/. Prints executions, exec/s and findings per
+writable corpus in fuzz/corpus-work/<name>/ (gitignored), with `-timeout` from --timeout (an input
+slower than that, one second by default, is a finding) and `-rss_limit_mb=2048`. Crash, timeout
+and OOM inputs are written to fuzz/corpus-work/artifacts/<name>/. Prints executions, exec/s and findings per
 harness; exits 1 if any harness found something or failed to run.
 """
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout",
         type=int,
         default=1,
-        help="seconds one input may take before it counts as a finding (default 1; raise it on a loaded machine)",
+        help="seconds one input may take before it counts as a finding (default 1; more on a busy machine)",
     )
     args = parser.parse_args(argv)
     if args.seconds is None and args.runs is None:
