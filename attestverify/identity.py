@@ -276,7 +276,7 @@ class DeviceIdentity:
         return found
 
     def to_record(self) -> dict[str, Any]:
-        """This identity as record 1: a JSON-serializable dict (SPEC §2.2; see `attestverify.records`)."""
+        """This identity as record 1: a JSON-serializable dict (see `attestverify.records`)."""
         from .records import to_record  # noqa: PLC0415 - records imports this module
 
         return to_record(self)

@@ -1,4 +1,4 @@
-"""Relaxation (d) `android-batch-not-ca` of the pinned validator (SPEC §5.3 (d)), self-contained.
+"""Relaxation (d) `android-batch-not-ca` of the pinned validator, self-contained.
 
 Some Android devices (the real Sony Xperia 10 III, Keymaster 4.1) sign their attestation leaves
 with a factory-provisioned *batch* key whose certificate B says basicConstraints cA=FALSE
@@ -20,7 +20,7 @@ asserted in a CA certificate"); `pinned.py` may accept it through this module on
   can never turn its end-entity certificates into issuers.
 
 `pinned.py` enforces the rest: B directly above the leaf (depth 1, never higher), B issued by a
-certificate with cA=TRUE, every other rule of §5.3.
+certificate with cA=TRUE, every other rule of the pinned validator.
 """
 
 from __future__ import annotations

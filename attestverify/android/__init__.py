@@ -1,4 +1,4 @@
-"""Format `android-key`: Android Key Attestation (SPEC §4.4, checks K1-K13; §2.6).
+"""Format `android-key`: Android Key Attestation (checks K1-K13).
 
 `attStmt = {"alg": int, "sig": bstr, "x5c": [leaf, intermediates..., optionally the root]}`. The
 leaf is the certificate Android Keystore issues for a key generated in the TEE or StrongBox with
@@ -97,7 +97,7 @@ def check_status(status: object, *, allow_none: bool) -> StatusList | None:
     """D1: `status` as a `StatusList`, or `None` for `STATUS_UNCHECKED` (and `None` when allowed).
 
     Raises:
-        UsageError: (D1) anything else: `verify()` needs an explicit choice (SPEC §2.1).
+        UsageError: (D1) anything else: `verify()` needs an explicit choice.
     """
     if isinstance(status, StatusList):
         return status
@@ -134,7 +134,7 @@ class Options:
         )
 
 
-# --- checks, in SPEC order (K1, K2: chain.read_x5c / certificate_items) --------------------------
+# --- checks, in their documented order (K1, K2: chain.read_x5c / certificate_items) -------------
 
 
 def _read_signature(att_stmt: Mapping[object, object]) -> bytes:
@@ -305,7 +305,7 @@ def _verify(
 
 
 def verify_statement(att_stmt: Mapping[object, object], ctx: Context) -> DeviceIdentity:
-    """Verify an `android-key` attestation statement (SPEC §4.4, checks K1-K13).
+    """Verify an `android-key` attestation statement (checks K1-K13).
 
     Args:
         att_stmt: the decoded `attStmt` map.
@@ -355,7 +355,7 @@ def verify_chain(
 ) -> DeviceIdentity:
     """Verify an Android Key Attestation certificate chain without a key-authorization signature.
 
-    Runs K1, K2, K4-K10 and K13 of SPEC §4.4, the same code as the full statement, and K11 when
+    Runs K1, K2, K4-K10 and K13, the same code as the full statement, and K11 when
     `challenge` is given: for real device chains (an app's exported chain, a WebAuthn
     `android-key` x5c) whose private key is not at hand. It proves which key a device holds and
     how it was made; only a fresh `challenge` proves that the attestation is recent.

@@ -1,4 +1,4 @@
-"""`inspect()` hooks of `android-key` (SPEC §2.6): the KeyDescription and `sig`, decoded without trust.
+"""`inspect()` hooks of `android-key`: the KeyDescription and `sig`, decoded without trust.
 
 The KeyDescription is decoded with the same strict reader verification uses, but only up to
 `describe.MAX_EXTENSION_VALUE` bytes (it is untrusted here); nothing here checks a chain, a

@@ -1,4 +1,4 @@
-"""`details_from`: the `AndroidDetails` of a verified `android-key` attestation (SPEC §4.4).
+"""`details_from`: the `AndroidDetails` of a verified `android-key` attestation.
 
 The class itself lives with the other detail classes in `attestverify.details`; it is re-exported
 here and from `attestverify.android`.

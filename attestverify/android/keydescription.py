@@ -1,4 +1,4 @@
-"""The Android KeyDescription extension (1.3.6.1.4.1.11129.2.1.17): a strict DER reader (SPEC §4.4).
+"""The Android KeyDescription extension (1.3.6.1.4.1.11129.2.1.17): a strict DER reader.
 
 The leaf certificate of an Android Key Attestation chain describes the attested key in this
 extension: attestation and KeyMint versions and security levels, the challenge, and two
@@ -249,7 +249,7 @@ def _authorization_list(elements: Any, version: int, which: str, check: str) -> 
             continue
         field = _FIELDS.get(number)
         if field is None or version < field[1]:
-            continue  # unknown to this version's schema: skipped (SPEC §4.4)
+            continue  # unknown to this version's schema: skipped
         name, _, inner, read = field
         convert = functools.partial(read, what=what, check=check)
         values[name] = _decode_strict(element, _explicit(number, inner()), what, check, convert)
@@ -264,7 +264,7 @@ def _version(value: Any, check: str) -> int:
 
 
 def decode_key_description(der: object, *, check: str = "K6") -> KeyDescription:
-    """Decode a KeyDescription extension value (strict DER, SPEC §4.4).
+    """Decode a KeyDescription extension value (strict DER).
 
     Args:
         der: the extnValue contents of extension 1.3.6.1.4.1.11129.2.1.17.

@@ -1,4 +1,4 @@
-"""Google's attestation status list (revoked and suspended attestation keys), read offline (SPEC §2.6, K5).
+"""Google's attestation status list (revoked and suspended attestation keys), read offline (K5).
 
 Google publishes the serial numbers of leaked or misused factory attestation certificates at
 https://android.googleapis.com/attestation/status as

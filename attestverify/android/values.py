@@ -1,4 +1,4 @@
-"""The typed result of the KeyDescription reader (SPEC §4.4): enums and frozen dataclasses.
+"""The typed result of the KeyDescription reader: enums and frozen dataclasses.
 
 Nothing in these values is trusted by itself: `android.verify_statement` / `verify_chain` read
 them only after the certificate path validated.
@@ -129,7 +129,7 @@ class AuthorizationList:
 
 @dataclass(frozen=True, slots=True)
 class KeyDescription:
-    """A decoded KeyDescription (SPEC §4.4). Nothing in it is trusted before the chain validated.
+    """A decoded KeyDescription. Nothing in it is trusted before the chain validated.
 
     Attributes:
         attestation_version: 1, 2, 3, 4, 100, 200, 300, 400 or above 400.

@@ -2,7 +2,7 @@
 
 Root (EC P-384) -> batch intermediate (EC P-256, cA=TRUE) -> "Android Keystore Key" leaf carrying
 a KeyDescription (1.3.6.1.4.1.11129.2.1.17, attestationVersion 400) encoded here by hand from the
-schema of SPEC §4.4: TrustedEnvironment levels, the key authorization as attestationChallenge,
+KeyDescription schema: TrustedEnvironment levels, the key authorization as attestationChallenge,
 origin GENERATED, purpose SIGN, a verified boot with a locked bootloader, and the identifier as
 hardware-enforced attestationIdSerial. The leaf key signs the key authorization (`sig`, no CBOR
 wrapper). Nothing here is a Google certificate; verify the result with `roots=st.roots` and an

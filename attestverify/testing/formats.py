@@ -1,7 +1,7 @@
 """Per-format statement builders of `attestverify.testing` (apple, step, tpm; android-key in `android.py`).
 
 Each builder takes the key authorization, the identifier to attest, `now` and its own keyword
-variations, and returns a `TestStatement`. They follow the layouts of SPEC §4 closely enough for
+variations, and returns a `TestStatement`. They follow the documented layouts closely enough for
 `verify()` to accept the result with the builder's roots; they are not copies of any vendor's PKI.
 """
 
@@ -139,7 +139,7 @@ def step(
     )
 
 
-# -- tpm: TPMT_PUBLIC / TPMS_ATTEST / TPMT_SIGNATURE built by hand (SPEC §4.3 layouts) -----------
+# -- tpm: TPMT_PUBLIC / TPMS_ATTEST / TPMT_SIGNATURE built by hand (the documented layouts) -----------
 
 _ALG_RSA, _ALG_ECC, _ALG_SHA256, _ALG_NULL = 0x0001, 0x0023, 0x000B, 0x0010
 _ALG_RSASSA, _ALG_ECDSA = 0x0014, 0x0018

@@ -89,7 +89,7 @@ class TestStatement:
     ) -> TestStatement:
         """Assemble a statement from a builder's parts (for format builders)."""
         public = key.public_key()
-        # apple and step values containing "/" stay out of identifiers (SPEC §2.5); tpm values are
+        # apple and step values containing "/" stay out of identifiers (ACME syntax); tpm values are
         # draft-09 identifiers already.
         usable = [v for v in dict.fromkeys(identifiers) if v and (obj["fmt"] == "tpm" or "/" not in v)]
         expected = Expected(
