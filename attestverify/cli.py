@@ -14,8 +14,9 @@ attestverify --version
 
 Exit status: 0 verified (or decoded, for `inspect`), 1 rejected (any `AttestationError` except
 `UsageError`), 2 usage error (bad arguments, unreadable file, bad certificate file or `--now`,
-`UsageError`), 130 interrupted (Ctrl-C). What FILE may hold is decided in `cli_input`, what is
-printed in `cli_output`.
+`UsageError`, an android option without android-key, a bad `--challenge` or status list), 130
+interrupted (Ctrl-C). What FILE may hold is decided in `cli_input`, what is printed in
+`cli_output` (Android labels: `cli_android`).
 """
 
 from __future__ import annotations
@@ -133,15 +134,16 @@ def _parser() -> argparse.ArgumentParser:
     chn = commands.add_parser(
         "chain",
         help="verify a device certificate chain (step or android-key) without a statement",
-        description="Verify a YubiKey (step) or Android (android-key) attestation certificate chain, "
-        "leaf first, without a key-authorization signature: exit 0 verified, 1 rejected, 2 usage error.",
+        description="Verify a device certificate chain: exit 0 verified, 1 rejected, 2 usage error.",
+        epilog="A YubiKey (step) or Android (android-key) attestation chain, leaf first, without a "
+        "key-authorization signature: it shows which key a device holds, not that it is fresh.",
     )  # fmt: skip
     chn.add_argument(
         "format", metavar="FORMAT", choices=(step.FORMAT, android.FORMAT), help="step, android-key"
     )
     chn.add_argument(
         "files", metavar="FILE", nargs="+",
-        help=f"the chain, leaf first: {_CERTS_HELP} files, in order (- reads stdin once)",
+        help="the chain in order, leaf first: PEM (one or many certificates) or DER; - reads stdin once",
     )  # fmt: skip
     chn.add_argument(
         "--challenge", metavar="HEX",
@@ -365,7 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 verified (or decoded); 1 rejected (or, for `inspect`, not
         decodable, D2-D4); 2 usage error (bad arguments, unreadable FILE or certificate file,
-        bad `--now`, `UsageError`); 130 interrupted (Ctrl-C). `--help` and `--version` return
+        bad `--now`, `--challenge` or `--android-status` document, android options without
+        android-key, `UsageError`); 130 interrupted (Ctrl-C). `--help` and `--version` return
         0; errors are reported through the status, not raised.
     """
     parser = _parser()
