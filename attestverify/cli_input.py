@@ -15,12 +15,26 @@ from typing import Any
 
 from cryptography import x509
 
+from . import android
+from .android.status import MAX_STATUS_BYTES
 from .api import FORMATS
 from .certificates import load_certificates
 from .errors import UsageError
 from .payload import parse_challenge_payload
 
-__all__ = ["MAX_FILE_BYTES", "CliUsage", "certificates", "looks_like_hex", "read", "roots", "statement"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "CliUsage",
+    "certificates",
+    "chain_certificates",
+    "chain_roots",
+    "challenge",
+    "looks_like_hex",
+    "read",
+    "roots",
+    "statement",
+    "status_list",
+]
 
 MAX_FILE_BYTES = 4 << 20
 """Largest FILE read; a payload is at most 1 MiB, a CBOR statement 64 KiB."""
@@ -49,23 +63,23 @@ class CliUsage(Exception):
     """A command-line usage problem: exit 2 with the message on stderr."""
 
 
-def read(path: str, what: str) -> bytes:
-    """The bytes of `path` (`-` = stdin), at most `MAX_FILE_BYTES`."""
+def read(path: str, what: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of `path` (`-` = stdin), at most `limit` (default `MAX_FILE_BYTES`)."""
     try:
         if path == "-":
             stream: Any = getattr(sys.stdin, "buffer", sys.stdin)
             if stream is None:  # started with stdin closed (`<&-`)
                 raise CliUsage(f"cannot read {what} '-': standard input is closed")
-            data = stream.read(MAX_FILE_BYTES + 1)
+            data = stream.read(limit + 1)
             if isinstance(data, str):
                 data = data.encode("utf-8", "surrogateescape")
         else:
             with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+                data = handle.read(limit + 1)
     except OSError as exc:
         raise CliUsage(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CliUsage(f"{what} {path!r} is larger than {MAX_FILE_BYTES} bytes")
+    if len(data) > limit:
+        raise CliUsage(f"{what} {path!r} is larger than {limit} bytes")
     return bytes(data)
 
 
@@ -130,6 +144,58 @@ def roots(values: Sequence[str], formats: tuple[str, ...] | None) -> dict[str, l
             raise CliUsage(f"--formats {formats[0]!r} is not an implemented format ({', '.join(FORMATS)})")
         result.setdefault(formats[0], []).extend(certificates(value, "--roots"))
     return result
+
+
+def chain_certificates(paths: Sequence[str]) -> list[x509.Certificate]:
+    """The certificates of the `chain` FILEs, in order (leaf first); `-` (stdin) at most once."""
+    if list(paths).count("-") > 1:
+        raise CliUsage("FILE '-' (stdin) may be given only once")
+    found: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            if path == "-":
+                found.extend(load_certificates(read(path, "FILE")))
+            else:
+                found.extend(load_certificates(path))
+        except UsageError as err:
+            raise CliUsage(f"FILE {err.message}") from None  # the message names the file
+    return found
+
+
+def chain_roots(values: Sequence[str], fmt: str) -> list[x509.Certificate] | None:
+    """`chain --roots FILE` values; `FMT=FILE` is accepted when FMT is the chain's format."""
+    if not values:
+        return None
+    result: list[x509.Certificate] = []
+    for value in values:
+        prefix, sep, path = value.partition("=")
+        if not (sep and prefix in FORMATS and not _exists(value)):
+            path = value
+        elif prefix != fmt:
+            raise CliUsage(f"--roots {value!r}: anchors of {prefix!r} cannot verify a {fmt!r} chain")
+        result.extend(certificates(path, "--roots"))
+    return result
+
+
+def challenge(value: str | None) -> bytes | None:
+    """`--challenge HEX` as bytes (spaces and colons between bytes allowed)."""
+    if value is None:
+        return None
+    text = re.sub(r"[\s:]", "", value)
+    if not text or len(text) % 2 or not _HEX.fullmatch(text.encode("ascii", "replace")):
+        raise CliUsage(f"--challenge {value[:80]!r} is not hex bytes (e.g. 6e6f6e6365 for b'nonce')")
+    return bytes.fromhex(text)
+
+
+def status_list(path: str) -> android.StatusList:
+    """`--android-status FILE`: Google's attestation status JSON, parsed by `StatusList.from_json`."""
+    if path == "-":
+        raise CliUsage("--android-status needs a file; '-' (stdin) is reserved for FILE")
+    data = read(path, "--android-status", limit=MAX_STATUS_BYTES)
+    try:
+        return android.StatusList.from_json(data)
+    except UsageError as err:
+        raise CliUsage(f"--android-status {path!r}: {err.message}") from None
 
 
 def _exists(path: str) -> bool:

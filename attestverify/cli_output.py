@@ -12,11 +12,12 @@ from typing import Any
 
 from cryptography import x509
 
+from . import cli_android
 from .identity import DeviceIdentity
 from .inspection import jsonable
 from .tpm import structures
 
-__all__ = ["identity_json", "identity_text", "inspect_text", "safe"]
+__all__ = ["identity_json", "identity_text", "inspect_text", "safe", "warnings"]
 
 EMPTY_SUBJECT = "(empty subject)"
 
@@ -46,8 +47,38 @@ def subject(cert: x509.Certificate, empty: str = EMPTY_SUBJECT) -> str:
     return text or empty
 
 
-def identity_json(identity: DeviceIdentity) -> dict[str, Any]:
-    details = {"apple": identity.apple, "step": identity.step, "tpm": identity.tpm}.get(identity.format)
+_STATUS_UNCHECKED = (
+    "the attestation status list was not checked: a revoked or leaked attestation key would pass "
+    "(give --android-status FILE with Google's status JSON)"
+)
+_ANDROID_NO_CHALLENGE = (
+    "attestationChallenge not compared (no --challenge): nothing shows that this attestation is "
+    "recent; compare the challenge shown with the one you issued"
+)
+_STEP_NO_CHALLENGE = (
+    "no challenge binding: a chain shows which key the device holds, not that it signed anything "
+    "fresh (ACME needs the full statement: attestverify verify)"
+)
+
+
+def warnings(identity: DeviceIdentity, *, chain: bool = False, challenge_checked: bool = False) -> list[str]:
+    """What a verified result does not prove, for the reader: an unchecked status list, and for
+    `chain` a missing challenge comparison."""
+    found = []
+    if identity.android is not None and not identity.android.status_checked:
+        found.append(_STATUS_UNCHECKED)
+    if chain and not challenge_checked:
+        found.append(_ANDROID_NO_CHALLENGE if identity.android is not None else _STEP_NO_CHALLENGE)
+    return found
+
+
+def identity_json(identity: DeviceIdentity, notes: Sequence[str] = ()) -> dict[str, Any]:
+    details = {
+        "apple": identity.apple,
+        "step": identity.step,
+        "tpm": identity.tpm,
+        "android-key": identity.android,
+    }.get(identity.format)
     return {
         "ok": True,
         "format": identity.format,
@@ -61,6 +92,7 @@ def identity_json(identity: DeviceIdentity) -> dict[str, Any]:
         "relaxations": list(identity.relaxations),
         "chain": [subject(cert, "") for cert in identity.chain],
         "details": None if details is None else jsonable(details),
+        "warnings": list(notes),
         "identity": identity.to_record(),
     }
 
@@ -101,10 +133,12 @@ def _details(identity: DeviceIdentity) -> list[tuple[str, object]]:
             ("key_type", t.key_type),
             ("alg", f"{t.alg} ({_COSE_ALGS.get(t.alg, '?')})"),
         ]
+    if identity.android is not None:
+        return list(cli_android.details_lines(identity.android))
     return []
 
 
-def identity_text(identity: DeviceIdentity) -> str:
+def identity_text(identity: DeviceIdentity, notes: Sequence[str] = ()) -> str:
     def show(values: Sequence[str]) -> str:
         return ", ".join(safe(v) for v in values) if values else "(none)"
 
@@ -121,11 +155,14 @@ def identity_text(identity: DeviceIdentity) -> str:
     # One certificate per line: subjects contain commas, and a TPM AK subject is empty.
     lines.append("chain (leaf first):")
     lines += [f"  [{i}] {safe(subject(cert))}" for i, cert in enumerate(identity.chain)]
+    lines += [f"warning: {note}" for note in notes]
     return "\n".join(lines)
 
 
-def _annotation(key: str, value: object, siblings: Mapping[str, Any]) -> str | None:
-    """The name shown after a TPM or COSE number in the text form of `inspect`."""
+def _annotation(key: str, value: object, siblings: Mapping[str, Any], android: bool = False) -> str | None:
+    """The name shown after a TPM, COSE or (inside a KeyDescription) Android value in `inspect` text."""
+    if android:
+        return None if isinstance(value, (Mapping, list)) else cli_android.annotation(key, value, siblings)
     if isinstance(value, list) and value and isinstance(value[0], int) and key in _TPM_ALG_KEYS:
         value = value[0]
     if not isinstance(value, int) or isinstance(value, bool):
@@ -144,25 +181,33 @@ def _annotation(key: str, value: object, siblings: Mapping[str, Any]) -> str | N
     return None
 
 
-def _render(value: Any, indent: int = 0) -> list[str]:
-    """The inspect dict as indented text (keys in order, lists as `-` items)."""
+def _render(value: Any, indent: int = 0, android: bool = False, parent: str = "") -> list[str]:
+    """The inspect dict as indented text (keys in order, lists as `-` items).
+
+    Inside a KeyDescription (`android`), absent (`null`) fields are left out and values are
+    labelled by `cli_android`; list items are labelled by their list's key (`parent`).
+    """
     pad = "  " * indent
     lines: list[str] = []
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if isinstance(item, (Mapping, list)) and item and not _annotation(str(key), item, value):
-                lines.append(f"{pad}{safe(str(key))}:")
-                lines.extend(_render(item, indent + 1))
+            inner = android or key == "android_key_description"
+            if inner and item is None:
                 continue
-            note = _annotation(str(key), item, value)
+            if isinstance(item, (Mapping, list)) and item and not _annotation(str(key), item, value, inner):
+                lines.append(f"{pad}{safe(str(key))}:")
+                lines.extend(_render(item, indent + 1, inner, str(key)))
+                continue
+            note = _annotation(str(key), item, value, inner)
             lines.append(f"{pad}{safe(str(key))}: {_scalar(item)}" + (f" ({note})" if note else ""))
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, (Mapping, list)) and item:
                 lines.append(f"{pad}-")
-                lines.extend(_render(item, indent + 1))
+                lines.extend(_render(item, indent + 1, android))
             else:
-                lines.append(f"{pad}- {_scalar(item)}")
+                note = cli_android.annotation(parent, item, {}) if android else None
+                lines.append(f"{pad}- {_scalar(item)}" + (f" ({note})" if note else ""))
     else:
         lines.append(pad + _scalar(value))
     return lines

@@ -305,7 +305,9 @@ def test_ctrl_c_console_script() -> None:
     assert b"Traceback" not in err and b"interrupted" in err
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["verify", "--help"], ["inspect", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["verify", "--help"], ["chain", "--help"], ["inspect", "--help"]]
+)
 def test_help_names_the_exit_statuses(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, out, _ = run(capsys, *argv)
     assert code == 0
