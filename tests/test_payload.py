@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
+import re
 from collections.abc import Iterator, Mapping
-from typing import cast
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from attestverify import jsonlimits
+from attestverify import payload as payload_module
 from attestverify.errors import AttestationError, MalformedError, UsageError
 from attestverify.payload import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, parse_challenge_payload
 
@@ -167,12 +170,34 @@ def test_size_bound_is_j1() -> None:
     assert parse_challenge_payload(payload[:-1]) == "abc"
 
 
+def _count_json_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the calls of the recursive `json` decoder made by the payload parser."""
+    calls = [0]
+
+    def loads(text: str, **kwargs: Any) -> object:
+        calls[0] += 1
+        return json.loads(text, **kwargs)
+
+    monkeypatch.setattr(payload_module, "json", SimpleNamespace(loads=loads))
+    return calls
+
+
 @pytest.mark.parametrize("opener", ["[", '{"a":'])
-def test_deep_nesting_is_j1_quickly(opener: str) -> None:
+def test_deep_nesting_is_j1_before_json_recurses(opener: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 000 levels are refused by the size bound or the linear depth pre-scan, before the
+    recursive `json` decoder (one C stack frame per level) ever sees them. Counted, not timed."""
+    decodes = _count_json_decodes(monkeypatch)
     payload = '{"attObj": "abc", "x": ' + opener * 300_000
-    start = time.perf_counter()
     assert _j1(payload).check == "J1"
-    assert time.perf_counter() - start < 2.0
+    assert decodes[0] == 0
+
+
+def test_deep_nesting_counter_sees_a_parser_without_the_pre_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count above is not vacuous: without the depth pre-scan the deep text reaches `json`."""
+    decodes = _count_json_decodes(monkeypatch)
+    monkeypatch.setattr(payload_module, "nests_deeper_than", lambda text, limit: False)
+    assert _j1('{"attObj": "abc", "x": ' + "[" * 300_000).check == "J1"
+    assert decodes[0] == 1
 
 
 def test_nesting_at_the_limit_is_accepted() -> None:
@@ -248,13 +273,35 @@ def test_f1_payload_depth_scan_is_linear_on_unterminated_strings() -> None:
     at every quote and rescanned to the end: quadratic, ~17 s for 80 kB and about 40 minutes
     for a 1 MiB payload. The scan must stay linear; the payload is still rejected with J1."""
     payload = "[" * 65 + '"' + '\\"' * 30_000
-    start = time.perf_counter()
     with pytest.raises(MalformedError) as exc:
         parse_challenge_payload(payload)
-    elapsed = time.perf_counter() - start
     assert exc.value.code == "malformed"
     assert exc.value.check == "J1"
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    # Linear by construction, checked without a clock (CI runs loaded): the string pattern takes
+    # the whole unterminated string in one match, so `sub` never restarts at a later quote.
+    assert _one_match_to_the_end(jsonlimits._JSON_STRING, payload, payload.index('"'))
+
+
+def _one_match_to_the_end(pattern: re.Pattern[str], text: str, start: int) -> bool:
+    found = pattern.match(text, start)
+    return found is not None and found.end() == len(text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet='"\\ab[', max_size=60))
+def test_f1_string_pattern_never_fails_at_a_quote(rest: str) -> None:
+    """What makes the depth scan linear: started at any quote, the string pattern matches (a
+    closed string, or an unterminated one to the end), so no position is scanned twice."""
+    assert jsonlimits._JSON_STRING.match('"' + rest) is not None
+
+
+def test_f1_checks_see_the_quadratic_pattern() -> None:
+    """The two checks above catch F1: the pattern before the fix (a string must be closed) fails
+    at every quote of an unterminated string, which is what made `sub` rescan to the end."""
+    old = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+    payload = "[" * 65 + '"' + '\\"' * 30_000
+    assert not _one_match_to_the_end(old, payload, payload.index('"'))
+    assert old.match('"' + '\\"' * 3) is None
 
 
 def test_f1_payload_depth_still_counted_after_an_unterminated_string_fix() -> None:

@@ -10,7 +10,6 @@ tpm); test_x509path.py covers the same list at the `validate_path` level only.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import cbor2
@@ -24,10 +23,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from pki import KEY_AUTHORIZATION, NOW, Issued, ec_key, ed25519_key, issue, name, raw_ext, root, rsa_key
+from workcount import PublicKeyOps
 from x509_helpers import RSA_SHA1, RSA_SHA256_ABSENT, build, flip_signature_bit, resign, resigned
 
 import attestverify
-from attestverify import pinned
+from attestverify import pinned, x509path
 from attestverify.errors import (
     AttestationError,
     IdentifierMismatchError,
@@ -156,18 +156,32 @@ def _huge_exponent_x5c(anchor: Issued, leaf_key: Any) -> list[bytes]:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_huge_exponent_x5c_rejected_fast(fmt: str) -> None:
+def test_huge_exponent_x5c_rejected_before_signatures(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression: a 10-certificate x5c of RSA keys with huge exponents (seconds per signature
-    check if verified) is rejected in well under 100 ms: P7 bounds apply before any signature."""
+    check if verified) is rejected with P7, and no signature check ever runs under one of those
+    keys: the P7 key bounds apply before any signature. Counted, not timed (CI runs loaded)."""
     anchor = root("HugeAnchor", rsa_key(2048, "huge-anchor"))
     x5c = _huge_exponent_x5c(anchor, ec_key("p256", "huge-leaf").public_key())
     assert len(x5c) == 10
-    untrusted(fmt, x5c, [anchor.cert])  # warm imports and caches; the bound is about the rejection
-    start = time.perf_counter()
+    ops = PublicKeyOps(monkeypatch)
     err = untrusted(fmt, x5c, [anchor.cert])
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.1, f"{elapsed * 1000:.1f} ms"
     assert err.rule == "P7"
+    assert ops.huge == 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_huge_exponent_counter_sees_the_unguarded_regression(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The counter of the test above is not vacuous: with the P7 key bound switched off, the
+    huge-exponent keys reach the signature checks and are counted."""
+    anchor = root("HugeAnchor", rsa_key(2048, "huge-anchor"))
+    x5c = _huge_exponent_x5c(anchor, ec_key("p256", "huge-leaf").public_key())
+    ops = PublicKeyOps(monkeypatch)
+    monkeypatch.setattr(x509path, "issuer_key_problem", lambda key: None)
+    monkeypatch.setattr(pinned, "issuer_key_problem", lambda key: None)
+    untrusted(fmt, x5c, [anchor.cert])
+    assert ops.huge > 0
 
 
 def test_customer_anchor_cannot_issue_basic_constraints_less_f9() -> None:
@@ -524,17 +538,54 @@ def test_must_reject_path_longer_than_eight(fmt: str) -> None:
     assert untrusted(fmt, x5c, [anchor.cert]).rule == "P2"
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_must_reject_two_certificates_issuing_each_other(fmt: str) -> None:
-    anchor = root(f"MR Loop {fmt}")
+def _loop_x5c() -> list[bytes]:
+    """leaf <- A <- B <- A ...: two CA certificates issuing each other, each sent twice."""
     ka, kb = ec_key("p256", "mr-loopa"), ec_key("p256", "mr-loopb")
     ca = ((x509.BasicConstraints(True, None), True),)
     a = build(name("MR LoopA"), name("MR LoopB"), ka.public_key(), kb, extensions=ca)
     b = build(name("MR LoopB"), name("MR LoopA"), kb.public_key(), ka, extensions=ca)
     leaf = build(name("MR LoopLeaf"), name("MR LoopA"), ec_key("p256", "mr-loopl").public_key(), ka)
-    start = time.perf_counter()
-    untrusted(fmt, [der(leaf), der(a), der(b), der(a), der(b)], [anchor.cert])
-    assert time.perf_counter() - start < 0.5
+    return [der(leaf), der(a), der(b), der(a), der(b)]
+
+
+# One tier-1 run, then the pinned search checks leaf <- A and A <- B once each; B <- A closes the
+# loop and is refused without a check. Counted, not timed (CI runs loaded).
+_LOOP_CHECKS = 3
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_must_reject_two_certificates_issuing_each_other(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    ops = PublicKeyOps(monkeypatch)
+    untrusted(fmt, _loop_x5c(), [root(f"MR Loop {fmt}").cert])
+    assert ops.checks <= _LOOP_CHECKS, ops.checks
+
+
+class _NeverEqual(bytes):
+    """DER that equals nothing: defeats the search's "already on the path" test."""
+
+    __hash__ = bytes.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __ne__(self, other: object) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_loop_counter_sees_a_search_without_loop_detection(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound above is not vacuous: without loop detection the search walks A <- B <- A ...
+    until the path length limit, spending a signature check per step."""
+    init = pinned._Node.__init__
+
+    def no_loop_detection(node: Any, cert: x509.Certificate, role: str) -> None:
+        init(node, cert, role)
+        node.der = _NeverEqual(node.der)
+
+    monkeypatch.setattr(pinned._Node, "__init__", no_loop_detection)
+    ops = PublicKeyOps(monkeypatch)
+    untrusted(fmt, _loop_x5c(), [root(f"MR Loop {fmt}").cert])
+    assert ops.checks > _LOOP_CHECKS, ops.checks
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
