@@ -158,8 +158,8 @@ def section_peers(out: Report, rounds: int, batch_s: float) -> float | None:
             speedup = r.median
     out.add(
         "",
-        "What each checks: **attestverify** `tpm.verify_certify` runs T1-T14 of SPEC §4.3 (AK "
-        "certificate profile, full SPEC §5 path validation with validity at `now`, certInfo and "
+        "What each checks: **attestverify** `tpm.verify_certify` runs checks T1-T14 (AK "
+        "certificate profile, full path validation with validity at `now`, certInfo and "
         "pubArea decoded strictly, attested-key policy, extraData and name bindings), but not the "
         "WebAuthn layer (clientDataJSON, rpIdHash, flags, credential key against pubArea). "
         "**py_webauthn** `verify_registration_response` checks that WebAuthn layer, the AK "
@@ -338,7 +338,7 @@ METHOD = """## Method
   binding hashes (apple: freshness code = SHA-256(token); tpm: extraData = SHA-256(key
   authorization), attested name = nameAlg ‖ H(pubArea)), all with `cryptography` directly.
 * **Validator floor**: the same, with the path checked by `cryptography.x509.verification` under
-  the SPEC §5.2 policies (`max_chain_depth(8)`, CA: `permit_all` + basicConstraints required +
+  the policies of the library's tier 1 (`max_chain_depth(8)`, CA: `permit_all` + basicConstraints required +
   certificatePolicies; EE: `permit_all` + certificatePolicies); the anchors' `Store` and the
   policies built once, `PolicyBuilder` and client verifier per call. Both floors are run once
   before timing and must accept, and their statement check must reject a different key
