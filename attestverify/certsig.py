@@ -21,7 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .identity import spki_of
 
 __all__ = [
     "SigAlg",
@@ -120,7 +122,7 @@ def spki_der(cert: x509.Certificate) -> bytes:
     """The SubjectPublicKeyInfo DER of `cert`, also for key types `cryptography` cannot load."""
     key = public_key(cert)
     if key is not None:
-        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        return spki_of(key)
     der = cert.public_bytes(Encoding.DER)
     try:
         return bytes(asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"].dump())

@@ -48,11 +48,10 @@ class Memo(Generic[_K, _V]):
     def put(self, key: _K, value: _V) -> _V:
         """Keep `value` for `key` unless another thread kept one first; return the kept one."""
         with self._lock:
-            kept = self._data.setdefault(key, value)
-            excess = len(self._data) - self._bound
-            if excess > 0:
-                for old in list(self._data)[:excess]:
-                    del self._data[old]
+            data = self._data
+            kept = data.setdefault(key, value)
+            while len(data) > self._bound:
+                del data[next(iter(data))]  # the oldest insertion
         return kept
 
     def get_or_make(self, key: _K, make: Callable[[], _V]) -> _V:

@@ -34,6 +34,7 @@ __all__ = ["AnchorSet", "CertFacts", "anchor_set", "decodable", "facts"]
 _ANCHOR_SETS = 64  # distinct anchor sets kept (formats x caller root sets)
 _STORES_PER_SET = 8  # usable subsets per anchor set (anchors expiring or starting over time)
 _FACTS = 512  # candidate issuers and anchors kept
+_RECENT_LEAVES = 64  # leaves between parse_x5c and validate_path (one per call in flight)
 
 
 def decodable(cert: x509.Certificate) -> bool:
@@ -88,6 +89,24 @@ def facts(cert: x509.Certificate) -> CertFacts:
     kept = _FACTS_TABLE.put(id(cert), made)
     # Another object with a recycled id may have been kept first: never return its facts.
     return kept if kept.cert is cert else made
+
+
+# The DER of recently parsed leaves, so validation does not re-encode the bytes parse_x5c had.
+_LEAVES: Memo[int, tuple[x509.Certificate, bytes]] = Memo(_RECENT_LEAVES)
+
+
+def remember_leaf(cert: x509.Certificate, der: bytes) -> x509.Certificate:
+    """Note that `cert` was parsed from exactly `der`; returns `cert`."""
+    _LEAVES.put(id(cert), (cert, der))
+    return cert
+
+
+def leaf_der(cert: x509.Certificate) -> bytes:
+    """The DER of `cert`: the parsed bytes when `remember_leaf` saw it, else re-encoded."""
+    found = _LEAVES.get(id(cert))
+    if found is not None and found[0] is cert:
+        return found[1]
+    return cert.public_bytes(Encoding.DER)
 
 
 def _ca_with_allowed_key(anchor: x509.Certificate) -> bool:
@@ -168,5 +187,6 @@ def anchor_set(anchors: tuple[x509.Certificate, ...]) -> AnchorSet:
 def clear() -> None:
     """Forget every cached value (tests)."""
     _FACTS_TABLE.clear()
+    _LEAVES.clear()
     _BY_DER.clear()
     _BY_IDENTITY.clear()

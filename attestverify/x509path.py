@@ -99,8 +99,7 @@ def parse_x5c(items: Sequence[bytes], *, check: str) -> tuple[x509.Certificate, 
         cert = _PARSED.get(der) if index else None
         if cert is None:
             cert = _parse_one(der, index, check)
-            if index:
-                cert = _PARSED.put(der, cert)
+            cert = _PARSED.put(der, cert) if index else pathcache.remember_leaf(cert, der)
         certs.append(cert)
     return tuple(certs)
 
@@ -147,6 +146,11 @@ def _policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
 
 def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.DER)
+
+
+def _label(leaf: x509.Certificate) -> str:
+    # Rendered only for a message: rfc4514_string costs more than most checks.
+    return certsig.cert_label(leaf, "leaf")
 
 
 def _tier1(
@@ -254,15 +258,14 @@ def validate_path(
     anchor_set = pathcache.anchor_set(tuple(anchors))
     anchor_list = list(anchor_set.anchors)
     anchor_ders = anchor_set.ders
-    leaf_label = certsig.cert_label(leaf, "leaf")
-    leaf_der = _der(leaf)
+    leaf_der = pathcache.leaf_der(leaf)
     # P9: cryptography accepts a store certificate as a one-element chain; a leaf carrying an
     # anchor's key is an anchor in disguise.
     if leaf_der in anchor_ders or certsig.spki_der(leaf) in anchor_set.spkis:
-        raise UntrustedChainError(f"{leaf_label} is a trust anchor itself", check=check, rule="P9")
+        raise UntrustedChainError(f"{_label(leaf)} is a trust anchor itself", check=check, rule="P9")
     if leaf.subject.public_bytes() == leaf.issuer.public_bytes():
         raise UntrustedChainError(
-            f"{leaf_label} is self-issued; x5c certificates are never anchors", check=check, rule="P1"
+            f"{_label(leaf)} is self-issued; x5c certificates are never anchors", check=check, rule="P1"
         )
     # P1 + P7 for the anchors; their validity at this `now` is checked on every call.
     store = anchor_set.store(now)
@@ -297,7 +300,7 @@ def validate_path(
     if enabled and used:
         return ValidatedPath(found, used)
     raise UntrustedChainError(
-        f"chain of {leaf_label} rejected by the path validator: {reason}",
+        f"chain of {_label(leaf)} rejected by the path validator: {reason}",
         check=check,
         rule=_tier1_rule(reason),
     )

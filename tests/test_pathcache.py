@@ -3,16 +3,19 @@ intermediates. A cache may only save work: every check still runs at every `now`
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import threading
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-from pki import NOW, ec_key, issue, name
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from pki import NOW, ec_key, ed25519_key, issue, name, rsa_key
 
-from attestverify import pathcache, x509path
+from attestverify import identity, pathcache, x509path
 from attestverify.errors import MalformedError, UntrustedChainError
+from attestverify.identity import PublicKey
 from attestverify.memo import Memo
 
 
@@ -152,3 +155,28 @@ def test_concurrent_first_use_is_safe() -> None:
     assert errors == []
     for r, _, _ in chains:
         assert pathcache.anchor_set((r.cert,)).ders == {_der(r.cert)}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ec_key("p256", "fp256").public_key(),
+        ec_key("p384", "fp384").public_key(),
+        ec_key("p521", "fp521").public_key(),
+        rsa_key(2048, "fprsa").public_key(),
+        ed25519_key("fped").public_key(),
+    ],
+    ids=["p256", "p384", "p521", "rsa2048", "ed25519"],
+)
+def test_fingerprint_from_the_encoded_spki_equals_the_direct_encoding(key: PublicKey) -> None:
+    direct = hashlib.sha256(identity.subject_public_key_bits(key)).digest()
+    assert identity.fingerprint(key) == "SHA256:" + base64.b64encode(direct).decode()
+    assert identity.public_key_der(key) is identity.public_key_der(key)  # encoded once per key object
+    assert identity.public_key_der(key) == key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def test_leaf_der_is_the_parsed_bytes_or_the_encoding() -> None:
+    _, i, leaf = _chain("leafder")
+    parsed = x509path.parse_x5c([_der(leaf.cert), _der(i.cert)], check="S2")[0]
+    assert pathcache.leaf_der(parsed) == _der(leaf.cert)
+    assert pathcache.leaf_der(leaf.cert) == _der(leaf.cert)  # never seen by parse_x5c
