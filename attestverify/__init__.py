@@ -12,10 +12,10 @@ Every failure raises `attestverify.AttestationError` (one subclass per stable `.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .api import FORMATS, verify
-from .certificates import load_certificates
-from .csr import verify_csr
 from .errors import (
     AttestationError,
     BadSignatureError,
@@ -43,8 +43,36 @@ from .identity import (
     TpmDetails,
     fingerprint,
 )
-from .inspection import inspect
-from .payload import parse_challenge_payload
+
+if TYPE_CHECKING:
+    from .certificates import load_certificates
+    from .csr import verify_csr
+    from .inspection import inspect
+    from .payload import parse_challenge_payload
+
+# Loaded on first access: `verify()` needs none of them (import time, issue 14).
+_LAZY = {
+    "inspect": "inspection",
+    "load_certificates": "certificates",
+    "parse_challenge_payload": "payload",
+    "verify_csr": "csr",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib  # noqa: PLC0415
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",

@@ -1,10 +1,13 @@
 """Strict DER readers for the few ASN.1 values that attestverify interprets.
 
 `cryptography` parses certificates but hands SAN otherNames and unknown extension values over as
-raw DER. These helpers decode them with `pyasn1` against a fixed schema and then require the input
-to be the one canonical DER encoding of the decoded value (re-encode and compare): BER leniencies
-such as indefinite or non-minimal lengths, constructed strings or trailing bytes are refused, so
-two different byte strings can never yield the same identity.
+raw DER. Every value must be the one canonical DER encoding of what it holds: BER leniencies such
+as indefinite or non-minimal lengths, constructed strings or trailing bytes are refused, so two
+different byte strings can never yield the same identity. The values on the verification path
+(INTEGER, PermanentIdentifier, HardwareModuleName) are read by the strict reader of `der.py`
+(fuzzed differentially against the pyasn1 path it replaced); the smallstep device-id SEQUENCE
+still goes through `pyasn1` against a fixed schema, re-encoded and compared (imported on first
+use: `verify()` does not need it for the other values).
 
 Every failure is a `MalformedError` carrying the caller's SPEC check id.
 """
@@ -15,11 +18,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from cryptography import x509
-from pyasn1.codec.der import decoder as _der_decoder
-from pyasn1.codec.der import encoder as _der_encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import char, namedtype, univ
 
+from . import der as derread
 from .errors import MalformedError, quote
 from .identity import HardwareModuleName, PermanentIdentifier
 
@@ -47,34 +47,6 @@ _T = TypeVar("_T")
 _MAX_SAN_IDENTITIES = 64  # per GeneralNames: a bound on work, far above any real certificate
 
 
-class _PermanentIdentifier(univ.Sequence):  # type: ignore[misc]
-    # RFC 4043 §5; defined here rather than imported so the schema cannot drift with pyasn1-modules.
-    componentType = namedtype.NamedTypes(
-        namedtype.OptionalNamedType("identifierValue", char.UTF8String()),
-        namedtype.OptionalNamedType("assigner", univ.ObjectIdentifier()),
-    )
-
-
-class _HardwareModuleName(univ.Sequence):  # type: ignore[misc]
-    # RFC 4108 §5.
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("hwType", univ.ObjectIdentifier()),
-        namedtype.NamedType("hwSerialNum", univ.OctetString()),
-    )
-
-
-class _DirectoryString(univ.Choice):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("utf8String", char.UTF8String()),
-        namedtype.NamedType("printableString", char.PrintableString()),
-        namedtype.NamedType("ia5String", char.IA5String()),
-    )
-
-
-class _StringSequence(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(namedtype.NamedType("value", _DirectoryString()))
-
-
 # PrintableString's alphabet (X.680 §41.4); pyasn1 does not enforce it.
 _PRINTABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
 
@@ -90,6 +62,17 @@ def _as_bytes(der: object, what: str, check: str, max_size: int) -> bytes:
     return data
 
 
+def _read(value: object, read: Callable[[bytes], _T], what: str, check: str) -> _T:
+    """`read` (a `der` reader) on `value`, any failure a `MalformedError` with `check`."""
+    data = _as_bytes(value, what, check, MAX_DER)
+    try:
+        return read(data)
+    except ValueError as exc:
+        # DerError, and ValueError from str() of an OID arc beyond int max_str_digits.
+        reason = "DerError" if isinstance(exc, derread.DerError) else type(exc).__name__
+        raise MalformedError(f"{what} is not valid DER ({reason}): {quote(data)}", check=check) from None
+
+
 def decode_strict(
     der: object,
     spec: Any,
@@ -99,13 +82,16 @@ def decode_strict(
     *,
     max_size: int = MAX_DER,
 ) -> _T:
-    """Decode `der` against `spec`, requiring canonical DER and no trailing bytes, then `convert`.
+    """Decode `der` against a pyasn1 schema, requiring canonical DER and no trailing bytes, then `convert`.
+
+    pyasn1 is imported on first use: `verify()` needs it only for the smallstep device id and the
+    Android KeyDescription.
 
     Args:
         der: the DER bytes (1 ... `max_size` bytes).
         spec: the pyasn1 schema.
         what: the value's name in error messages.
-        check: the SPEC check id of every error.
+        check: the check id of every error.
         convert: turns the decoded pyasn1 value into the result; a `MalformedError` it raises
             passes unchanged, any pyasn1, value or type error becomes one.
         max_size: the largest input accepted.
@@ -114,6 +100,10 @@ def decode_strict(
         MalformedError: (`check`) not bytes, empty, too long, not canonical DER, trailing bytes,
             or `convert` refused the value.
     """
+    from pyasn1.codec.der import decoder as _der_decoder  # noqa: PLC0415 - off the hot path
+    from pyasn1.codec.der import encoder as _der_encoder  # noqa: PLC0415
+    from pyasn1.error import PyAsn1Error  # noqa: PLC0415
+
     data = _as_bytes(der, what, check, max_size)
     try:
         value, rest = _der_decoder.decode(data, asn1Spec=spec)
@@ -148,16 +138,8 @@ def decode_permanent_identifier(der: bytes, *, check: str) -> PermanentIdentifie
     Raises:
         MalformedError: not strict DER, trailing bytes, invalid UTF-8 or longer than 4 096 bytes.
     """
-    return decode_strict(der, _PermanentIdentifier(), "PermanentIdentifier", check, _to_permanent_identifier)
-
-
-def _to_permanent_identifier(value: Any) -> PermanentIdentifier:
-    ident = value["identifierValue"]
-    assigner = value["assigner"]
-    return PermanentIdentifier(
-        value=str(ident) if ident.isValue else None,
-        assigner=str(assigner) if assigner.isValue else None,
-    )
+    value, assigner = _read(der, derread.permanent_identifier, "PermanentIdentifier", check)
+    return PermanentIdentifier(value=value, assigner=assigner)
 
 
 def decode_hardware_module_name(der: bytes, *, check: str) -> HardwareModuleName:
@@ -175,13 +157,8 @@ def decode_hardware_module_name(der: bytes, *, check: str) -> HardwareModuleName
     Raises:
         MalformedError: not strict DER, a component missing, trailing bytes or too long.
     """
-    return decode_strict(der, _HardwareModuleName(), "HardwareModuleName", check, _to_hardware_module_name)
-
-
-def _to_hardware_module_name(value: Any) -> HardwareModuleName:
-    return HardwareModuleName(
-        hw_type=str(value["hwType"]), hw_serial_num=bytes(value["hwSerialNum"].asOctets())
-    )
+    hw_type, serial = _read(der, derread.hardware_module_name, "HardwareModuleName", check)
+    return HardwareModuleName(hw_type=hw_type, hw_serial_num=serial)
 
 
 def san_identities(
@@ -218,6 +195,9 @@ def san_identities(
     return tuple(permanent), tuple(hardware)
 
 
+_der_integer = derread.integer
+
+
 def decode_der_integer(der: bytes, *, check: str, max_bytes: int = 64) -> int:
     """Decode a DER INTEGER that must be minimal, non-negative and alone.
 
@@ -236,12 +216,28 @@ def decode_der_integer(der: bytes, *, check: str, max_bytes: int = 64) -> int:
         MalformedError: not an INTEGER, non-minimal, negative, trailing bytes or longer
             than `max_bytes` content bytes.
     """
-    number = decode_strict(der, univ.Integer(), "INTEGER", check, int)
+    number = _read(der, _der_integer, "INTEGER", check)
     if number.bit_length() > 8 * max_bytes:
         raise MalformedError(f"INTEGER is longer than {max_bytes} bytes", check=check)
     if number < 0:
         raise MalformedError(f"INTEGER is negative: {quote(bytes(der))}", check=check)
     return number
+
+
+def _string_sequence_spec() -> Any:
+    from pyasn1.type import char, namedtype, univ  # noqa: PLC0415 - off the hot path
+
+    class _DirectoryString(univ.Choice):  # type: ignore[misc]
+        componentType = namedtype.NamedTypes(
+            namedtype.NamedType("utf8String", char.UTF8String()),
+            namedtype.NamedType("printableString", char.PrintableString()),
+            namedtype.NamedType("ia5String", char.IA5String()),
+        )
+
+    class _StringSequence(univ.Sequence):  # type: ignore[misc]
+        componentType = namedtype.NamedTypes(namedtype.NamedType("value", _DirectoryString()))
+
+    return _StringSequence()
 
 
 def _to_choice_text(value: Any) -> tuple[str, str]:
@@ -265,7 +261,7 @@ def decode_der_string_sequence(der: bytes, *, check: str) -> str:
         MalformedError: another structure, an empty string, characters outside the string
             type's alphabet, invalid UTF-8, trailing bytes or too long.
     """
-    kind, text = decode_strict(der, _StringSequence(), "device id SEQUENCE", check, _to_choice_text)
+    kind, text = decode_strict(der, _string_sequence_spec(), "device id SEQUENCE", check, _to_choice_text)
     if not text:
         raise MalformedError("device id string is empty", check=check)
     if kind == "printableString" and not set(text) <= _PRINTABLE:

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from asn1crypto import algos
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from .identity import spki_of
 
 __all__ = [
     "SigAlg",
@@ -91,6 +91,9 @@ class SigAlg:
 
 def sig_alg(cert: x509.Certificate) -> SigAlg | None:
     """Read the signature AlgorithmIdentifiers of `cert` with asn1crypto; None when unreadable."""
+    # asn1crypto loads on first use: only a tier-1 rejection or the pinned validator needs it.
+    from asn1crypto import x509 as asn1_x509  # noqa: PLC0415
+
     try:
         parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
         inner = parsed["tbs_certificate"]["signature"]
@@ -107,6 +110,8 @@ def sig_alg(cert: x509.Certificate) -> SigAlg | None:
 
 def spki_alg(cert: x509.Certificate) -> tuple[str, bytes | None] | None:
     """(dotted OID, parameter DER or None) of the SubjectPublicKeyInfo algorithm; None if unreadable."""
+    from asn1crypto import x509 as asn1_x509  # noqa: PLC0415 - see sig_alg
+
     try:
         tbs = asn1_x509.TbsCertificate.load(cert.tbs_certificate_bytes)
         alg = tbs["subject_public_key_info"]["algorithm"]
@@ -120,7 +125,9 @@ def spki_der(cert: x509.Certificate) -> bytes:
     """The SubjectPublicKeyInfo DER of `cert`, also for key types `cryptography` cannot load."""
     key = public_key(cert)
     if key is not None:
-        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        return spki_of(key)
+    from asn1crypto import x509 as asn1_x509  # noqa: PLC0415 - see sig_alg
+
     der = cert.public_bytes(Encoding.DER)
     try:
         return bytes(asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"].dump())
@@ -188,6 +195,8 @@ def verifier(alg: SigAlg, key: object) -> _Verify | str:
 def _pss_verifier(alg: SigAlg, key: object) -> _Verify | str:
     if not isinstance(key, rsa.RSAPublicKey):
         return "RSASSA-PSS signature under a non-RSA issuer key"
+    from asn1crypto import algos  # noqa: PLC0415 - see sig_alg
+
     try:
         # Absent fields read as the RFC 4055 defaults (SHA-1, salt 20), which fail below.
         params = algos.RSASSAPSSParams.load(alg.params or b"")

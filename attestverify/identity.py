@@ -19,9 +19,12 @@ from typing import Any, Literal, Union
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
+from . import der
 from .details import AndroidDetails, AppleDetails, FormFactor, PinPolicy, StepDetails, TouchPolicy, TpmDetails
 from .errors import MalformedError
+from .memo import Memo
 
 __all__ = [
     "PERMANENT_IDENTIFIER",
@@ -114,14 +117,28 @@ class AcmeIdentifier:
     value: str
 
 
+# Each key is encoded once per verification (path validation's P9 check, the fingerprint and
+# `public_key_der` all need it): kept per key object, which the entry holds (bounded).
+_ENCODED: Memo[int, tuple[object, bytes]] = Memo(64)
+
+
 def public_key_der(public_key: PublicKey) -> bytes:
     """Canonical SubjectPublicKeyInfo DER of `public_key` (re-encoded by `cryptography`)."""
-    return public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return spki_of(public_key)
 
 
-def _subject_public_key_bits(public_key: object) -> bytes:
+def spki_of(key: CertificatePublicKeyTypes) -> bytes:
+    """`public_key_der` for any key type a certificate can hold, encoded once per key object."""
+    found = _ENCODED.get(id(key))
+    if found is not None and found[0] is key:
+        return found[1]
+    encoded = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    _ENCODED.put(id(key), (key, encoded))
+    return encoded
+
+
+def subject_public_key_bits(public_key: object) -> bytes:
+    """The fingerprinted bytes of `public_key`, encoded directly (the reference of `fingerprint`)."""
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         return public_key.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
@@ -150,7 +167,13 @@ def fingerprint(public_key: PublicKey) -> str:
     Raises:
         MalformedError: for a key type other than EC, RSA, Ed25519 or X25519.
     """
-    digest = hashlib.sha256(_subject_public_key_bits(public_key)).digest()
+    if not isinstance(
+        public_key,
+        (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey, x25519.X25519PublicKey),
+    ):
+        raise MalformedError(f"unsupported public key type {type(public_key).__name__}")
+    # The SPKI BIT STRING of these four types holds exactly the bytes hashed (see above).
+    digest = hashlib.sha256(der.spki_bits(public_key_der(public_key))).digest()
     return "SHA256:" + base64.b64encode(digest).decode("ascii")
 
 

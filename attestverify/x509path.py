@@ -49,9 +49,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
-from . import certder, certsig, pinned, pinned_android
+from . import certder, certsig, pathcache, pinned, pinned_android
 from .errors import MalformedError, UntrustedChainError, UsageError
-from .keys import issuer_key_problem
+from .memo import Memo
 
 __all__ = ["ValidatedPath", "parse_x5c", "validate_path"]
 
@@ -95,26 +95,40 @@ def parse_x5c(items: Sequence[bytes], *, check: str) -> tuple[x509.Certificate, 
     for index, item in enumerate(items):
         if not isinstance(item, (bytes, bytearray)) or not item:
             raise MalformedError(f"x5c[{index}] is not a non-empty byte string", check=check)
-        try:
-            cert = x509.load_der_x509_certificate(bytes(item))
-            # Extensions decode lazily; force it so duplicates and bad values fail here, not later.
-            cert.extensions  # noqa: B018
-            cert.subject.public_bytes()
-            cert.issuer.public_bytes()
-            # Both validity dates as datetimes: year 0000 cannot be represented (SPEC v2 §3.2), and
-            # a date that fails here would otherwise fail later, outside any check.
-            cert.not_valid_before_utc  # noqa: B018
-            cert.not_valid_after_utc  # noqa: B018
-        except Exception as exc:  # noqa: BLE001 - every parser failure is the same malformed input
-            raise MalformedError(f"x5c[{index}] is not a valid DER certificate: {exc}", check=check) from None
-        outer = certder.outer_problem(bytes(item))
-        if outer is not None:
-            raise MalformedError(f"x5c[{index}]: {outer}", check=check)
+        der = bytes(item)
+        # Intermediates recur across calls: one parsed object per exact DER (only accepted ones
+        # are kept). The leaf is parsed on every call.
+        cert = _PARSED.get(der) if index else None
+        if cert is None:
+            cert = _parse_one(der, index, check)
+            cert = _PARSED.put(der, cert) if index else pathcache.remember_leaf(cert, der)
         certs.append(cert)
     return tuple(certs)
 
 
-def _policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
+_PARSED: Memo[bytes, x509.Certificate] = Memo(256)
+
+
+def _parse_one(der: bytes, index: int, check: str) -> x509.Certificate:
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        # Extensions decode lazily; force it so duplicates and bad values fail here, not later.
+        cert.extensions  # noqa: B018
+        cert.subject.public_bytes()
+        cert.issuer.public_bytes()
+        # Both validity dates as datetimes: year 0000 cannot be represented (SPEC v2 §3.2), and
+        # a date that fails here would otherwise fail later, outside any check.
+        cert.not_valid_before_utc  # noqa: B018
+        cert.not_valid_after_utc  # noqa: B018
+    except Exception as exc:  # noqa: BLE001 - every parser failure is the same malformed input
+        raise MalformedError(f"x5c[{index}] is not a valid DER certificate: {exc}", check=check) from None
+    outer = certder.outer_problem(der)
+    if outer is not None:
+        raise MalformedError(f"x5c[{index}]: {outer}", check=check)
+    return cert
+
+
+def _make_policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
     ca = (
         ExtensionPolicy.permit_all()
         .require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
@@ -124,31 +138,34 @@ def _policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
     return ca, ee
 
 
+_POLICIES: Memo[str, tuple[ExtensionPolicy, ExtensionPolicy]] = Memo(1)
+
+
+def _policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
+    # ExtensionPolicy objects are immutable: built once, shared by every call and thread.
+    return _POLICIES.get_or_make("tier1", _make_policies)
+
+
 def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.DER)
 
 
-def _decodable(cert: x509.Certificate) -> bool:
-    # Caller-supplied roots and intermediates did not go through parse_x5c.
-    try:
-        cert.extensions  # noqa: B018
-        cert.subject.public_bytes()
-        cert.issuer.public_bytes()
-        cert.not_valid_before_utc  # noqa: B018 - year 0000 cannot be represented
-        cert.not_valid_after_utc  # noqa: B018
-    except Exception:  # noqa: BLE001 - such a certificate is simply never used
-        return False
-    return True
+def _label(leaf: x509.Certificate) -> str:
+    # Rendered only for a message: rfc4514_string costs more than most checks.
+    return certsig.cert_label(leaf, "leaf")
 
 
 def _tier1(
-    leaf: x509.Certificate, candidates: list[x509.Certificate], anchors: list[x509.Certificate], now: datetime
+    leaf: x509.Certificate,
+    candidates: list[x509.Certificate],
+    anchors: Store | list[x509.Certificate],
+    now: datetime,
 ) -> tuple[tuple[x509.Certificate, ...] | None, str]:
     ca_policy, ee_policy = _policies()
     try:
         verifier = (
             PolicyBuilder()
-            .store(Store(anchors))
+            .store(anchors if isinstance(anchors, Store) else Store(anchors))
             .time(now)
             .max_chain_depth(pinned.MAX_INTERMEDIATES)
             .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
@@ -244,33 +261,34 @@ def validate_path(
         now = now.astimezone(timezone.utc)
     except OverflowError:
         raise UsageError("now cannot be converted to UTC (out of range)", check="D1") from None
-    anchor_list = [a for a in dict.fromkeys(anchors, None) if _decodable(a)]
-    anchor_ders = {_der(a) for a in anchor_list}
-    anchor_spkis = {certsig.spki_der(a) for a in anchor_list}
-    leaf_label = certsig.cert_label(leaf, "leaf")
+    anchor_set = pathcache.anchor_set(tuple(anchors))
+    anchor_list = list(anchor_set.anchors)
+    anchor_ders = anchor_set.ders
+    leaf_der = pathcache.leaf_der(leaf)
     # P9: cryptography accepts a store certificate as a one-element chain; a leaf carrying an
     # anchor's key is an anchor in disguise.
-    if _der(leaf) in anchor_ders or certsig.spki_der(leaf) in anchor_spkis:
-        raise UntrustedChainError(f"{leaf_label} is a trust anchor itself", check=check, rule="P9")
+    if leaf_der in anchor_ders or certsig.spki_der(leaf) in anchor_set.spkis:
+        raise UntrustedChainError(f"{_label(leaf)} is a trust anchor itself", check=check, rule="P9")
     if leaf.subject.public_bytes() == leaf.issuer.public_bytes():
         raise UntrustedChainError(
-            f"{leaf_label} is self-issued; x5c certificates are never anchors", check=check, rule="P1"
+            f"{_label(leaf)} is self-issued; x5c certificates are never anchors", check=check, rule="P1"
         )
-    usable_anchors = [a for a in anchor_list if _usable_anchor(a, now)]
+    # P1 + P7 for the anchors; their validity at this `now` is checked on every call.
+    store = anchor_set.store(now)
     # P7 before any signature: drop candidates whose key may not sign; copies of anchors add nothing.
-    leaf_der = _der(leaf)
     pool: list[x509.Certificate] = []
     seen: set[bytes] = set()
     for cert in candidates:
-        der = _der(cert)
-        if der in seen or der in anchor_ders or der == leaf_der or not _decodable(cert):
+        known = pathcache.facts(cert)
+        der = known.der
+        if der in seen or der in anchor_ders or der == leaf_der or not known.decodable:
             continue
         seen.add(der)
-        if issuer_key_problem(certsig.public_key(cert)) is None:
+        if known.may_sign:
             pool.append(cert)
     chain, reason = None, "no trust anchor is a CA valid now with an allowed key"
-    if usable_anchors:
-        chain, reason = _tier1(leaf, pool, usable_anchors, now)
+    if store is not None:
+        chain, reason = _tier1(leaf, pool, store, now)
     if chain is not None:
         return ValidatedPath(chain, ())
     enabled = _triggers(
@@ -283,28 +301,17 @@ def validate_path(
     # explains the rejection, naming the certificate and the rule. Its result never counts then.
     try:
         # Each distinct certificate once: a duplicate would only spend the signature budget again.
-        everything = [c for c in dict.fromkeys(candidates) if _decodable(c)]
+        everything = [c for c in dict.fromkeys(candidates) if pathcache.facts(c).decodable]
         found, used = pinned.search(leaf, everything, anchor_list, now, check=check, enabled=enabled)
     except pinned.UnimplementedExtensionError:
-        if enabled or not usable_anchors:
+        if enabled or store is None:
             raise
         # Explaining a tier-1 refusal: tier 1 does implement nameConstraints, its reason is the real one.
         found, used = (), ()
     if enabled and used:
         return ValidatedPath(found, used)
     raise UntrustedChainError(
-        f"chain of {leaf_label} rejected by the path validator: {reason}",
+        f"chain of {_label(leaf)} rejected by the path validator: {reason}",
         check=check,
         rule=_tier1_rule(reason),
     )
-
-
-def _usable_anchor(anchor: x509.Certificate, now: datetime) -> bool:
-    # P1: an anchor is a CA valid at now; P7 applies to it as to any issuer.
-    try:
-        bc = anchor.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except Exception:  # noqa: BLE001 - missing or undecodable: not a CA
-        return False
-    if not bc.ca or not anchor.not_valid_before_utc <= now <= anchor.not_valid_after_utc:
-        return False
-    return issuer_key_problem(certsig.public_key(anchor)) is None

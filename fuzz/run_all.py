@@ -27,7 +27,7 @@ FUZZ = pathlib.Path(__file__).resolve().parent
 WORK = FUZZ / "corpus-work"
 HARNESSES = (
     "verify", "verify_b64", "apple", "step", "tpm", "tpm_structures",
-    "asn1", "cbor", "payload", "inspect", "csr", "keydescription", "android",
+    "asn1", "cbor", "payload", "inspect", "csr", "keydescription", "android", "diff_der",
 )  # fmt: skip
 _STARTUP_GRACE = 60  # seconds on top of --seconds before a harness counts as hung
 

@@ -27,7 +27,7 @@ from workcount import PublicKeyOps
 from x509_helpers import RSA_SHA1, RSA_SHA256_ABSENT, build, flip_signature_bit, resign, resigned
 
 import attestverify
-from attestverify import pinned, x509path
+from attestverify import pathcache, pinned
 from attestverify.errors import (
     AttestationError,
     IdentifierMismatchError,
@@ -178,7 +178,9 @@ def test_huge_exponent_counter_sees_the_unguarded_regression(
     anchor = root("HugeAnchor", rsa_key(2048, "huge-anchor"))
     x5c = _huge_exponent_x5c(anchor, ec_key("p256", "huge-leaf").public_key())
     ops = PublicKeyOps(monkeypatch)
-    monkeypatch.setattr(x509path, "issuer_key_problem", lambda key: None)
+    # The bound lives in pathcache (cached per certificate) and in the pinned validator.
+    pathcache.clear()
+    monkeypatch.setattr(pathcache, "issuer_key_problem", lambda key: None)
     monkeypatch.setattr(pinned, "issuer_key_problem", lambda key: None)
     untrusted(fmt, x5c, [anchor.cert])
     assert ops.huge > 0

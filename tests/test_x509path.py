@@ -32,7 +32,7 @@ from x509_helpers import (
     sign_raw,
 )
 
-from attestverify import certsig, pinned, x509path
+from attestverify import certsig, pathcache, pinned, x509path
 from attestverify.errors import MalformedError, UntrustedChainError, UsageError
 from attestverify.roots import bundled, bundled_intermediates
 from attestverify.x509path import ValidatedPath, parse_x5c, validate_path
@@ -675,7 +675,9 @@ def test_huge_exponent_counter_sees_the_unguarded_regression(monkeypatch: pytest
     """Without the P7 key bound the huge-exponent keys reach the checks, and the counter says so."""
     r, x5c = _huge_exponent_path()
     ops = PublicKeyOps(monkeypatch)
-    monkeypatch.setattr(x509path, "issuer_key_problem", lambda key: None)
+    # The bound lives in pathcache (cached per certificate) and in the pinned validator.
+    pathcache.clear()
+    monkeypatch.setattr(pathcache, "issuer_key_problem", lambda key: None)
     monkeypatch.setattr(pinned, "issuer_key_problem", lambda key: None)
     rejected(x5c[0], x5c[1:], [r.cert])
     assert ops.huge > 0

@@ -67,11 +67,13 @@ class PublicKeyOps:
         def tier1(
             leaf: x509.Certificate,
             candidates: list[x509.Certificate],
-            anchors: list[x509.Certificate],
+            anchors: Any,
             now: datetime,
         ) -> tuple[tuple[x509.Certificate, ...] | None, str]:
             # Any huge-exponent issuer handed to the Rust verifier may be used in a check there.
-            reaching = sum(huge_exponent(_cert_key(c)) for c in [*candidates, *anchors])
+            # The anchors arrive as a cached `Store` (already key-checked, not enumerable) or a list.
+            listed = anchors if isinstance(anchors, (list, tuple)) else []
+            reaching = sum(huge_exponent(_cert_key(c)) for c in [*candidates, *listed])
             if reaching:
                 self.huge += reaching
                 return None, "a huge-exponent key reached the tier-1 verifier (counted, not run)"

@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -40,17 +41,18 @@ from ..relaxations import ANDROID_BATCH_NOT_CA, ANDROID_STATUS_UNCHECKED, ANDROI
 from ..trust import Trust
 from .describe import describe_certificate, describe_statement
 from .details import details_from, utf8_or_none
-from .keydescription import (
+from .status import STATUS_UNCHECKED, StatusList, StatusUnchecked
+from .values import (
     OID_KEY_DESCRIPTION,
     AuthorizationList,
     KeyDescription,
     RootOfTrust,
     SecurityLevel,
     VerifiedBootState,
-    decode_key_description,
-    key_description_of,
 )
-from .status import STATUS_UNCHECKED, StatusList, StatusUnchecked
+
+if TYPE_CHECKING:
+    from .keydescription import decode_key_description, key_description_of
 
 __all__ = [
     "FORMAT",
@@ -166,6 +168,8 @@ def _check_key_description(path: tuple[x509.Certificate, ...]) -> KeyDescription
                 f"certificate {position} of the path carries a KeyDescription: only the leaf may",
                 check="K6",
             )
+    from .keydescription import key_description_of  # noqa: PLC0415 - pyasn1 on first use
+
     kd = key_description_of(path[0], check="K6")
     if kd is None:
         raise PolicyError("the leaf certificate has no KeyDescription extension", check="K6")
@@ -398,3 +402,16 @@ def verify_chain(
         items = chain.certificate_items(x5c, what="x5c", check="K1")
         certs = x509path.parse_x5c(items, check="K2")
         return _verify(certs, _Binding(challenge=expected), trust, options)
+
+
+_LAZY = frozenset({"decode_key_description", "key_description_of"})
+
+
+def __getattr__(name: str) -> Any:
+    # The KeyDescription reader loads pyasn1, which apple, step and tpm never need: `import
+    # attestverify` stays light, and the reader loads on the first android-key statement.
+    if name in _LAZY:
+        from . import keydescription  # noqa: PLC0415
+
+        return getattr(keydescription, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

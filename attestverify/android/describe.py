@@ -13,7 +13,7 @@ from typing import Any
 from cryptography import x509
 
 from .. import describe, fields
-from .keydescription import OID_KEY_DESCRIPTION, key_description_of
+from .values import OID_KEY_DESCRIPTION
 
 __all__ = ["describe_certificate", "describe_statement"]
 
@@ -29,6 +29,8 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any] | None:
 
 
 def _describe_key_description(cert: x509.Certificate) -> Any:
+    from .keydescription import key_description_of  # noqa: PLC0415 - pyasn1 on first use
+
     kd = key_description_of(cert, check="K6", max_size=describe.MAX_EXTENSION_VALUE)
     return describe.jsonable(kd)
 

@@ -31,7 +31,14 @@ from pyasn1.type import namedtype, tag, univ
 
 from ..asn1 import decode_strict, raw_extension
 from ..errors import MalformedError, quote
-from .values import AuthorizationList, KeyDescription, RootOfTrust, SecurityLevel, VerifiedBootState
+from .values import (
+    OID_KEY_DESCRIPTION,
+    AuthorizationList,
+    KeyDescription,
+    RootOfTrust,
+    SecurityLevel,
+    VerifiedBootState,
+)
 
 __all__ = [
     "MAX_KEY_DESCRIPTION",
@@ -45,7 +52,6 @@ __all__ = [
     "key_description_of",
 ]
 
-OID_KEY_DESCRIPTION = "1.3.6.1.4.1.11129.2.1.17"
 
 MAX_KEY_DESCRIPTION = 8192
 """Largest extension value read; real ones are 200-450 bytes (Keystore caps the application id at 1 KiB)."""

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 __all__ = ["AuthorizationList", "KeyDescription", "RootOfTrust", "SecurityLevel", "VerifiedBootState"]
 
+OID_KEY_DESCRIPTION = "1.3.6.1.4.1.11129.2.1.17"
+"""The KeyDescription extension of an Android attestation leaf."""
+
 
 class _Labelled(enum.IntEnum):
     """An ENUMERATED value with the lowercase, hyphenated name `AndroidDetails` and records use."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from importlib import resources
+import pkgutil
 from types import MappingProxyType
 from typing import Any
 
@@ -32,8 +32,17 @@ from ..errors import UntrustedChainError, UsageError
 __all__ = ["MANIFEST", "bundled", "bundled_intermediates"]
 
 
+def _data(name: str) -> bytes:
+    data = pkgutil.get_data(__name__, name)
+    if data is None:  # a loader without get_data: not an installation this package supports
+        raise UsageError(f"bundled file {name} cannot be read", check="D1")
+    return data
+
+
 def _read_manifest() -> Any:
-    text = resources.files(__name__).joinpath("MANIFEST.json").read_text(encoding="utf-8")
+    # pkgutil.get_data, not importlib.resources: same package data (zip installs too), without
+    # importing zipfile, tempfile and the resources machinery at `import attestverify` (issue 14).
+    text = _data("MANIFEST.json").decode("utf-8")
     return json.loads(text)
 
 
@@ -48,7 +57,7 @@ def _load(kind: str, fmt: str) -> tuple[x509.Certificate, ...]:
     entries = MANIFEST[kind].get(fmt, [])
     certs = []
     for entry in entries:
-        pem = resources.files(__name__).joinpath(entry["file"]).read_bytes()
+        pem = _data(entry["file"])
         cert = x509.load_pem_x509_certificate(pem)
         digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
         if digest != entry["sha256"]:

@@ -29,7 +29,7 @@ from ..identity import DeviceIdentity, PublicKey, permanent_identifier_acme
 from ..trust import Trust
 from . import extensions
 from .extensions import *  # noqa: F403 - the extension decoders are part of the `step` API
-from .extensions import decode_details, decode_extensions
+from .extensions import decode_extensions, read_details, with_serial
 
 __all__ = [
     "FORMAT",
@@ -160,10 +160,12 @@ def _verify(
     skips S6."""
     path = chain.validate(certs, trust, check="S4", allow_legacy_f9=options.allow_legacy_f9)
     leaf = certs[0]
-    key = _check_leaf(leaf, decode_details(leaf).firmware_version, signs=signature is not None)
+    # One walk over the leaf extensions serves S5 (firmware), S7 and S8, in that order.
+    details, found = read_details(leaf)
+    key = _check_leaf(leaf, details.firmware_version, signs=signature is not None)
     if signature is not None:
         _check_signature(key, signature, binding)
-    extensions = decode_extensions(leaf, check="S7")
+    extensions = with_serial(leaf, details, found, check="S7")
     ident = permanent_identifier_acme(extensions.serial_number)
     return DeviceIdentity.build(
         format=FORMAT,

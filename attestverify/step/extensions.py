@@ -96,7 +96,11 @@ def decode_serial(cert: x509.Certificate, *, check: str = "S7") -> tuple[str | N
         MalformedError: the first serial extension is not encoded as required, or the
             extensions do not decode.
     """
-    for oid, raw in _raw_extensions(cert, check):
+    return _serial(_raw_extensions(cert, check), check)
+
+
+def _serial(found: list[tuple[str, bytes]], check: str) -> tuple[str | None, str | None]:
+    for oid, raw in found:
         if oid == OID_SERIAL:
             if len(raw) > _MAX_SERIAL_DER:
                 raise MalformedError(f"YubiKey serial extension is {len(raw)} bytes long", check=check)
@@ -145,6 +149,10 @@ def decode_details(cert: x509.Certificate) -> StepDetails:
         raw = dict(_raw_extensions(cert, "S8"))
     except MalformedError:
         raw = {}
+    return _details(raw, cert)
+
+
+def _details(raw: dict[str, bytes], cert: x509.Certificate) -> StepDetails:
     firmware = raw.get(OID_FIRMWARE)
     policy = raw.get(OID_POLICY)
     form = raw.get(OID_FORM_FACTOR)
@@ -172,6 +180,27 @@ def decode_details(cert: x509.Certificate) -> StepDetails:
     )
 
 
+def read_details(cert: x509.Certificate) -> tuple[StepDetails, list[tuple[str, bytes]] | None]:
+    """`decode_details(cert)` and the raw extensions it read (None when they do not decode)."""
+    try:
+        found: list[tuple[str, bytes]] | None = _raw_extensions(cert, "S8")
+    except MalformedError:
+        found = None
+    return _details(dict(found or ()), cert), found
+
+
+def with_serial(
+    cert: x509.Certificate, details: StepDetails, found: list[tuple[str, bytes]] | None, *, check: str
+) -> StepExtensions:
+    """`decode_extensions(cert, check=check)` from what `read_details(cert)` returned."""
+    if found is None:
+        found = _raw_extensions(cert, check)  # raises the MalformedError of decode_serial
+    serial, source = _serial(found, check)
+    if source is not None:
+        details = dataclasses.replace(details, serial_source=source)
+    return StepExtensions(serial_number=serial, details=details)
+
+
 def decode_extensions(cert: x509.Certificate, *, check: str = "S7") -> StepExtensions:
     """S7 + S8: serial and informational fields of `cert` (pure; trusts nothing, checks no chain).
 
@@ -185,8 +214,10 @@ def decode_extensions(cert: x509.Certificate, *, check: str = "S7") -> StepExten
     Raises:
         MalformedError: the serial extension is not encoded as required (S7).
     """
-    serial, source = decode_serial(cert, check=check)
-    details = decode_details(cert)
+    # One walk over the extensions for both (S7 fails first on undecodable extensions, as before).
+    found = _raw_extensions(cert, check)
+    serial, source = _serial(found, check)
+    details = _details(dict(found), cert)
     if source is not None:
         details = dataclasses.replace(details, serial_source=source)
     return StepExtensions(serial_number=serial, details=details)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import json
+import pkgutil
 import re
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -66,7 +66,8 @@ class AkProfile:
 
 @functools.cache
 def _vendors() -> MappingProxyType[str, str]:
-    text = resources.files("attestverify").joinpath("data/tpm_vendors.json").read_text(encoding="utf-8")
+    # pkgutil.get_data: package data without importing importlib.resources (see roots).
+    text = (pkgutil.get_data("attestverify", "data/tpm_vendors.json") or b"").decode("utf-8")
     table = json.loads(text)["vendors"]
     return MappingProxyType({key.upper(): entry["name"] for key, entry in table.items()})
 
