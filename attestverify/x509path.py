@@ -49,14 +49,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
-from . import certder, certsig, pathcache, pinned, pinned_android
+from . import certder, certsig, pathcache, pinned, pinned_android, pinnednode
 from .errors import MalformedError, UntrustedChainError, UsageError
 from .memo import Memo
 
 __all__ = ["ValidatedPath", "parse_x5c", "validate_path"]
 
 _MAX_X5C = 10
-_FIRMWARE_OID = x509.ObjectIdentifier(pinned.YUBICO_FIRMWARE_OID)
+_FIRMWARE_OID = x509.ObjectIdentifier(pinnednode.YUBICO_FIRMWARE_OID)
 
 
 @dataclass(frozen=True, slots=True)

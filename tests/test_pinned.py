@@ -13,7 +13,7 @@ from pki import NOT_AFTER, NOT_BEFORE, NOW, Issued, PrivateKey, ec_key, issue, n
 from vectors import certificate
 from x509_helpers import ECDSA_SHA256_NULL, RSA_SHA256, RSA_SHA256_ABSENT, RSA_SHA384, resign
 
-from attestverify import certsig, pinned, x509path
+from attestverify import certsig, pinned, pinnednode, x509path
 from attestverify.errors import UntrustedChainError
 
 FW_EXT = raw_ext("1.3.6.1.4.1.41482.3.3", b"\x05\x02\x04")
@@ -43,7 +43,9 @@ def test_pins_are_the_yubico_roots() -> None:
         computed.add(hashlib.sha256(spki).hexdigest())
     assert computed == pinned.PINNED_F9_ANCHOR_SPKI_SHA256
     attestation_root_1 = certificate("roots/yubico/yubico-attestation-root-1.pem")
-    assert pinned._Node(attestation_root_1, "anchor").spki_sha256() not in pinned.PINNED_F9_ANCHOR_SPKI_SHA256
+    assert (
+        pinnednode.Node(attestation_root_1, "anchor").spki_sha256() not in pinned.PINNED_F9_ANCHOR_SPKI_SHA256
+    )
 
 
 def test_plain_chain_reports_no_relaxation() -> None:
@@ -199,7 +201,7 @@ def test_sha1_needs_enabling() -> None:
 @pytest.fixture
 def pinned_root(monkeypatch: pytest.MonkeyPatch) -> Issued:
     r = root("PinRoot", rsa_key(2048, "pinroot"))
-    digest = pinned._Node(r.cert, "anchor").spki_sha256()
+    digest = pinnednode.Node(r.cert, "anchor").spki_sha256()
     monkeypatch.setattr(pinned, "PINNED_F9_ANCHOR_SPKI_SHA256", frozenset({digest}))
     return r
 
@@ -336,7 +338,7 @@ def test_r1_parse_counter_sees_a_search_without_the_cache(monkeypatch: pytest.Mo
     """The count above catches R1: with the per-node cache of the algorithm removed (a parse per
     candidate issuer tried, the old behaviour) it is far above one parse per certificate."""
     calls = _count_alg_parses(monkeypatch)
-    monkeypatch.setattr(pinned._Node, "alg", property(lambda node: certsig.sig_alg(node.cert)))
+    monkeypatch.setattr(pinnednode.Node, "alg", property(lambda node: certsig.sig_alg(node.cert)))
     _, pool = _search_crafted_pool()
     assert calls[0] > 2 * (pool + 1), calls[0]
 

@@ -27,7 +27,7 @@ from workcount import PublicKeyOps
 from x509_helpers import RSA_SHA1, RSA_SHA256_ABSENT, build, flip_signature_bit, resign, resigned
 
 import attestverify
-from attestverify import pathcache, pinned
+from attestverify import pathcache, pinned, pinnednode
 from attestverify.errors import (
     AttestationError,
     IdentifierMismatchError,
@@ -485,7 +485,7 @@ def test_must_reject_issuer_that_is_not_a_ca(fmt: str, ca: bool | None) -> None:
 def _pinned_legacy(monkeypatch: pytest.MonkeyPatch) -> yk.Tree:
     # Our test root stands in for Yubico PIV Root CA Serial 263751, whose key we do not have.
     legacy = yk.legacy_tree("p256", legacy_f9=True)
-    digest = pinned._Node(legacy.root.cert, "anchor").spki_sha256()
+    digest = pinnednode.Node(legacy.root.cert, "anchor").spki_sha256()
     monkeypatch.setattr(
         pinned, "PINNED_F9_ANCHOR_SPKI_SHA256", pinned.PINNED_F9_ANCHOR_SPKI_SHA256 | {digest}
     )
@@ -578,13 +578,13 @@ class _NeverEqual(bytes):
 def test_loop_counter_sees_a_search_without_loop_detection(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bound above is not vacuous: without loop detection the search walks A <- B <- A ...
     until the path length limit, spending a signature check per step."""
-    init = pinned._Node.__init__
+    init = pinnednode.Node.__init__
 
     def no_loop_detection(node: Any, cert: x509.Certificate, role: str) -> None:
         init(node, cert, role)
         node.der = _NeverEqual(node.der)
 
-    monkeypatch.setattr(pinned._Node, "__init__", no_loop_detection)
+    monkeypatch.setattr(pinnednode.Node, "__init__", no_loop_detection)
     ops = PublicKeyOps(monkeypatch)
     untrusted(fmt, _loop_x5c(), [root(f"MR Loop {fmt}").cert])
     assert ops.checks > _LOOP_CHECKS, ops.checks

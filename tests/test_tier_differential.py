@@ -17,14 +17,14 @@ import pytest
 from chain_faults import FAULTS, PINNED_STRICTER, RELAXATION, TRIGGERS, Chain, build
 from pki import NOW, rsa_key
 
-from attestverify import pinned, x509path
+from attestverify import pinned, pinnednode, x509path
 from attestverify.errors import UntrustedChainError
 
 
 @pytest.fixture(autouse=True)
 def _pinned_test_root(monkeypatch: pytest.MonkeyPatch) -> None:
     # Relaxation (a) needs an anchor pinned by SPKI; the test root stands in for Yubico's.
-    digest = pinned._Node(build("none").root.cert, "anchor").spki_sha256()
+    digest = pinnednode.Node(build("none").root.cert, "anchor").spki_sha256()
     monkeypatch.setattr(pinned, "PINNED_F9_ANCHOR_SPKI_SHA256", frozenset({digest}))
     assert rsa_key(2048, "diff-root")  # the cached key behind that root
 

@@ -32,7 +32,7 @@ from x509_helpers import (
     sign_raw,
 )
 
-from attestverify import certsig, pathcache, pinned, x509path
+from attestverify import certsig, pathcache, pinned, pinnednode, x509path
 from attestverify.errors import MalformedError, UntrustedChainError, UsageError
 from attestverify.roots import bundled, bundled_intermediates
 from attestverify.x509path import ValidatedPath, parse_x5c, validate_path
@@ -442,7 +442,7 @@ def test_issuer_without_basic_constraints() -> None:
 
 def _pin(monkeypatch: pytest.MonkeyPatch, anchor: Issued) -> None:
     # Test roots stand in for the Yubico roots, whose keys we do not have.
-    digest = pinned._Node(anchor.cert, "anchor").spki_sha256()
+    digest = pinnednode.Node(anchor.cert, "anchor").spki_sha256()
     monkeypatch.setattr(
         pinned, "PINNED_F9_ANCHOR_SPKI_SHA256", pinned.PINNED_F9_ANCHOR_SPKI_SHA256 | {digest}
     )

@@ -41,7 +41,7 @@ from ..relaxations import ANDROID_BATCH_NOT_CA, ANDROID_STATUS_UNCHECKED, ANDROI
 from ..trust import Trust
 from .describe import describe_certificate, describe_statement
 from .details import details_from, utf8_or_none
-from .status import STATUS_UNCHECKED, StatusList, StatusUnchecked
+from .status import STATUS_UNCHECKED, StatusList, StatusUnchecked, check_status
 from .values import (
     OID_KEY_DESCRIPTION,
     AuthorizationList,
@@ -93,23 +93,6 @@ _LEAF_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 _HARDWARE_LEVELS = (SecurityLevel.TRUSTED_ENVIRONMENT, SecurityLevel.STRONGBOX)
 _ORIGIN_GENERATED = 0
 _PURPOSE_SIGN = 2
-
-
-def check_status(status: object, *, allow_none: bool) -> StatusList | None:
-    """D1: `status` as a `StatusList`, or `None` for `STATUS_UNCHECKED` (and `None` when allowed).
-
-    Raises:
-        UsageError: (D1) anything else: `verify()` needs an explicit choice.
-    """
-    if isinstance(status, StatusList):
-        return status
-    if status is STATUS_UNCHECKED or (status is None and allow_none):
-        return None
-    raise UsageError(
-        "android_status must be an android.StatusList or android.STATUS_UNCHECKED "
-        "(leaked attestation keys are revoked only through Google's status list)",
-        check="D1",
-    )
 
 
 @dataclass(frozen=True, slots=True)

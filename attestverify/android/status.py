@@ -22,7 +22,14 @@ from cryptography import x509
 from ..errors import UsageError
 from ..jsonlimits import nests_deeper_than, reject_constant
 
-__all__ = ["MAX_STATUS_BYTES", "STATUS_UNCHECKED", "StatusList", "StatusUnchecked", "normalize_serial"]
+__all__ = [
+    "MAX_STATUS_BYTES",
+    "STATUS_UNCHECKED",
+    "StatusList",
+    "StatusUnchecked",
+    "check_status",
+    "normalize_serial",
+]
 
 MAX_STATUS_BYTES = 16 << 20
 """Largest status document accepted (bytes, or characters for `str`)."""
@@ -31,7 +38,6 @@ _MAX_DEPTH = 32  # the real document nests 3 levels
 _MAX_ENTRIES = 1 << 20
 _MAX_KEY = 256  # characters of one serial key, leading zeros included
 _HEX = re.compile(r"[0-9A-Fa-f]+", re.ASCII)
-# JSON strings (unrolled loop; an unterminated one runs to the end) and everything but brackets.
 
 
 class StatusUnchecked(enum.Enum):
@@ -179,3 +185,20 @@ class StatusList:
 
 
 StatusArgument = Union[StatusList, StatusUncheckedType, None]  # noqa: UP007 - runtime alias on 3.10
+
+
+def check_status(status: object, *, allow_none: bool) -> StatusList | None:
+    """D1: `status` as a `StatusList`, or `None` for `STATUS_UNCHECKED` (and `None` when allowed).
+
+    Raises:
+        UsageError: (D1) anything else: `verify()` needs an explicit choice.
+    """
+    if isinstance(status, StatusList):
+        return status
+    if status is STATUS_UNCHECKED or (status is None and allow_none):
+        return None
+    raise UsageError(
+        "android_status must be an android.StatusList or android.STATUS_UNCHECKED "
+        "(leaked attestation keys are revoked only through Google's status list)",
+        check="D1",
+    )
