@@ -211,18 +211,27 @@ def test_acme_mdm_device_properties(acme: dict[str, Any]) -> None:
     assert exc.value.check == "A6"
 
 
+PERMANENT = "permanent-identifier"
+
+
 @pytest.mark.parametrize("case", [statements.apple(), statements.step("ed25519")], ids=lambda c: c.name)
 def test_readme_usage_block(readme: dict[str, Any], case: statements.Case) -> None:
     options = {"roots": {case.fmt: list(case.roots)}, "now": case.now}
     value = apple_pki.SERIAL if case.fmt == "apple" else "15732500"
-    identity, problem = readme["on_challenge"](_payload(case.cbor), case.key_authorization, value, **options)
+    identity, problem = readme["on_challenge"](
+        _payload(case.cbor), case.key_authorization, PERMANENT, value, **options
+    )
     assert problem is None and identity.identifiers[-1] == value
     key = pki.ec_key("p384", "apple-leaf") if case.fmt == "apple" else yubikey_pki.slot_key("ed25519")
-    assert readme["on_finalize"](identity, _csr(key, _permanent(value)), value) is None
+    assert readme["on_finalize"](identity, _csr(key, _permanent(value)), PERMANENT, value) is None
     other = _csr(ec.generate_private_key(ec.SECP256R1()), _permanent(value))
-    assert readme["on_finalize"](identity, other, value)["type"] == ACME + "badCSR"
+    assert readme["on_finalize"](identity, other, PERMANENT, value)["type"] == ACME + "badCSR"
 
-    _, problem = readme["on_challenge"](_payload(case.cbor), case.key_authorization, "nope", **options)
+    _, problem = readme["on_challenge"](
+        _payload(case.cbor), case.key_authorization, PERMANENT, "nope", **options
+    )
     assert problem["subproblems"][0]["type"] == ACME + "rejectedIdentifier"
-    _, problem = readme["on_challenge"](cbor2.dumps({"fmt": "x"}), case.key_authorization, value, **options)
+    _, problem = readme["on_challenge"](
+        cbor2.dumps({"fmt": "x"}), case.key_authorization, PERMANENT, value, **options
+    )
     assert problem["type"] == ACME + "badAttestationStatement"
