@@ -36,6 +36,7 @@ from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyB
 StatementCheck = Callable[[Mapping[str, Any], x509.Certificate, str], None]
 
 APPLE_NONCE = x509.ObjectIdentifier("1.2.840.113635.100.8.11.1")
+ANDROID_KEY_DESCRIPTION = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.1.17")
 _TPM_GENERATED = 0xFF544347
 _TPM_ST_ATTEST_CERTIFY = 0x8017
 _TPM_HASHES = {0x000B: hashlib.sha256, 0x000C: hashlib.sha384, 0x000D: hashlib.sha512}
@@ -63,10 +64,8 @@ def apple_statement(att_stmt: Mapping[str, Any], leaf: x509.Certificate, key_aut
         raise ValueError("apple nonce")
 
 
-def step_statement(att_stmt: Mapping[str, Any], leaf: x509.Certificate, key_authorization: str) -> None:
-    """S3/S6: the CBOR-wrapped signature over the key authorization, with the leaf key."""
-    sig = cbor2.loads(att_stmt["sig"])
-    message = key_authorization.encode()
+def _verify_with_leaf(leaf: x509.Certificate, sig: bytes, message: bytes) -> None:
+    """ECDSA (DER) or RSA PKCS#1 v1.5 over SHA-256, or Ed25519 over the raw message."""
     key = leaf.public_key()
     if isinstance(key, ec.EllipticCurvePublicKey):
         key.verify(sig, message, ec.ECDSA(hashes.SHA256()))
@@ -76,6 +75,51 @@ def step_statement(att_stmt: Mapping[str, Any], leaf: x509.Certificate, key_auth
         key.verify(sig, message)
     else:
         raise TypeError(type(key))
+
+
+def step_statement(att_stmt: Mapping[str, Any], leaf: x509.Certificate, key_authorization: str) -> None:
+    """S3/S6: the CBOR-wrapped signature over the key authorization, with the leaf key."""
+    _verify_with_leaf(leaf, cbor2.loads(att_stmt["sig"]), key_authorization.encode())
+
+
+def _der_tlv(data: bytes, offset: int) -> tuple[int, int, int]:
+    """(tag byte, content start, content end) of the DER element at `offset`, bounds-checked."""
+    tag, first = data[offset], data[offset + 1]
+    start = offset + 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    if start + length > len(data):
+        raise ValueError("DER element overruns")
+    return tag, start, start + length
+
+
+def android_statement(att_stmt: Mapping[str, Any], leaf: x509.Certificate, key_authorization: str) -> None:
+    """K11/K12: the KeyDescription's attestationChallenge and `sig` (raw) over the key authorization.
+
+    No ASN.1 decoder: the challenge is the fifth element of the KeyDescription SEQUENCE, reached by
+    reading four DER headers (attestationVersion, attestationSecurityLevel, keyMintVersion,
+    keyMintSecurityLevel) and skipping their contents. That is the least any verifier must do to
+    compare the challenge; the security levels and authorization lists (K6-K10, K13) are not read.
+    """
+    ext = leaf.extensions.get_extension_for_oid(ANDROID_KEY_DESCRIPTION).value
+    assert isinstance(ext, x509.UnrecognizedExtension)
+    kd = ext.value
+    tag, offset, _ = _der_tlv(kd, 0)
+    if tag != 0x30:
+        raise ValueError("KeyDescription is not a SEQUENCE")
+    for _ in range(4):
+        _, _, offset = _der_tlv(kd, offset)
+    tag, start, end = _der_tlv(kd, offset)
+    if tag != 0x04:
+        raise ValueError("attestationChallenge is not an OCTET STRING")
+    message = key_authorization.encode()
+    if not hmac.compare_digest(kd[start:end], message):
+        raise ValueError("attestationChallenge")
+    _verify_with_leaf(leaf, att_stmt["sig"], message)
 
 
 def _tpm2b(data: bytes, offset: int) -> tuple[bytes, int]:
