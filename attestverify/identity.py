@@ -137,19 +137,6 @@ def spki_of(key: CertificatePublicKeyTypes) -> bytes:
     return encoded
 
 
-def subject_public_key_bits(public_key: object) -> bytes:
-    """The fingerprinted bytes of `public_key`, encoded directly (the reference of `fingerprint`)."""
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return public_key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    if isinstance(public_key, (ed25519.Ed25519PublicKey, x25519.X25519PublicKey)):
-        return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    raise MalformedError(f"unsupported public key type {type(public_key).__name__}")
-
-
 def fingerprint(public_key: PublicKey) -> str:
     """The step-ca compatible key fingerprint: `"SHA256:"` + base64(SHA-256(subjectPublicKey)).
 

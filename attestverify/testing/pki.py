@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from pyasn1.codec.der import encoder
 from pyasn1.type import char, univ
 
+from ..asn1 import HARDWARE_MODULE_NAME_OID, PERMANENT_IDENTIFIER_OID
 from ..identifiers import parse_identifier
 from ..identity import HardwareModuleName, PermanentIdentifier
 
@@ -35,8 +36,6 @@ __all__ = [
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
-PERMANENT_IDENTIFIER_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.3")
-HARDWARE_MODULE_NAME_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4")
 CA_KEY_USAGE = x509.KeyUsage(
     digital_signature=False,
     content_commitment=False,
